@@ -1,0 +1,172 @@
+"""Evaluate the conflict tagger on a labelled JSONL file and (re)fit its linear weights.
+
+    .venv/bin/python bench/eval_tagger.py eval ../shared/data/labeled/conflict_dev.jsonl
+    .venv/bin/python bench/eval_tagger.py cv   ../shared/data/labeled/conflict_dev.jsonl
+    .venv/bin/python bench/eval_tagger.py fit  ../shared/data/labeled/conflict_dev.jsonl --write
+
+`fit` learns L2-regularised logistic-regression weights over the tagger's lexicon-category
+features (numpy, offline; the runtime tagger needs only the committed seeds/taxonomy/model.csv)
+and picks the `is_conflict` threshold. `cv` reports 5-fold figures with folds split by a hash of
+the row id, so every number it prints comes from rows the weights never saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipeline.tagging import Tagger, evaluate  # noqa: E402
+from pipeline.tagging.evaluate import score_predictions  # noqa: E402
+from pipeline.tagging.tagger import has_conflict_evidence  # noqa: E402
+from pipeline.tagging.taxonomy import MODEL_FILE, default_dir  # noqa: E402
+
+L2 = 1.0
+FOLDS = 5
+
+
+def load_rows(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def fold_of(row_id: str, folds: int = FOLDS) -> int:
+    return int(hashlib.sha1(row_id.encode()).hexdigest(), 16) % folds
+
+
+def featurize(
+    tagger: Tagger, rows: Sequence[dict[str, Any]]
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Feature names, matrix, and the gate: whether a row has any conflict term at all."""
+    dicts = [tagger.features(r.get("title"), r.get("text")) for r in rows]
+    gate = np.array([has_conflict_evidence(d) for d in dicts])
+    names = sorted({k for d in dicts for k in d})
+    x = np.zeros((len(rows), len(names)))
+    index = {n: i for i, n in enumerate(names)}
+    for i, d in enumerate(dicts):
+        for k, v in d.items():
+            x[i, index[k]] = v
+    return names, x, gate
+
+
+def fit_lr(x: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 50) -> tuple[np.ndarray, float]:
+    """Newton's method for L2-regularised logistic regression (bias not penalised)."""
+    n, d = x.shape
+    xb = np.hstack([x, np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    reg = np.full(d + 1, l2)
+    reg[-1] = 0.0
+    for _ in range(iters):
+        z = xb @ w
+        p = 1.0 / (1.0 + np.exp(-z))
+        grad = xb.T @ (p - y) + reg * w
+        h = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
+        step = np.linalg.solve(h, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def predict(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-(x @ w + b))))
+
+
+def pick_threshold(p: np.ndarray, y: np.ndarray, gate: np.ndarray) -> float:
+    """Threshold with the best F1 over all rows (rows without conflict terms are never positive)."""
+    best, chosen = -1.0, 0.5
+    for t in np.arange(0.2, 0.81, 0.01):
+        pred = (p >= t) & gate
+        tp = float(np.sum(pred & (y == 1)))
+        fp = float(np.sum(pred & (y == 0)))
+        fn = float(np.sum(~pred & (y == 1)))
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best + 1e-9:
+            best, chosen = f1, float(t)
+    return round(chosen, 2)
+
+
+def show(report: dict[str, Any], title: str) -> None:
+    print(f"== {title}")
+    rows = [("overall", report["overall"]), *report["by_source"].items()]
+    print(f"{'source':10} {'n':>5} {'prec':>7} {'recall':>7} {'f1':>7} {'fp_rate':>8}")
+    for name, f in rows:
+        cells = [f.get(k) for k in ("precision", "recall", "f1", "fp_rate")]
+        text = " ".join(f"{'-' if c is None else f'{c:.3f}':>7}" for c in cells)
+        print(f"{name:10} {f['n']:>5} {text}")
+
+
+def cross_validate(tagger: Tagger, rows: list[dict[str, Any]], l2: float = L2) -> dict[str, Any]:
+    names, x, gate = featurize(tagger, rows)
+    y = np.array([1.0 if r["label"] else 0.0 for r in rows])
+    folds = np.array([fold_of(str(r["id"])) for r in rows])
+    predicted = np.zeros(len(rows), dtype=bool)
+    for k in range(FOLDS):
+        train, test = folds != k, folds == k
+        w, b = fit_lr(x[train], y[train], l2)
+        t = pick_threshold(predict(x[train], w, b), y[train], gate[train])
+        predicted[test] = (predict(x[test], w, b) >= t) & gate[test]
+    pairs = [(str(r.get("source")), bool(r["label"]), bool(p)) for r, p in zip(rows, predicted, strict=True)]
+    report = score_predictions(pairs)
+    report["predicted"] = predicted
+    report["features"] = names
+    return report
+
+
+def write_model(path: Path, names: list[str], w: np.ndarray, b: float, threshold: float) -> None:
+    lines = [
+        "# Logistic-regression weights over lexicon feature groups, fitted by bench/eval_tagger.py",
+        "# (t: title log-count, b: body log-count, d: body hits per 100 words). Regenerate, don't edit.",
+        "feature,weight",
+        f"__bias__,{b:.4f}",
+        f"__threshold__,{threshold:.2f}",
+    ]
+    order = sorted(range(len(names)), key=lambda i: -abs(w[i]))
+    lines += [f"{names[i]},{w[i]:.4f}" for i in order if abs(w[i]) >= 5e-4]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["eval", "cv", "fit"])
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--taxonomy", type=Path, default=None)
+    parser.add_argument("--l2", type=float, default=L2)
+    parser.add_argument("--write", action="store_true", help="fit: write seeds/taxonomy/model.csv")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    rows = load_rows(args.file)
+    tagger = Tagger.load(args.taxonomy)
+    if args.command == "eval":
+        report = evaluate(tagger, rows)
+        print(json.dumps(report, indent=1)) if args.json else show(report, f"full {tagger.version}")
+    elif args.command == "cv":
+        report = cross_validate(tagger, rows, args.l2)
+        report.pop("predicted")
+        report.pop("features")
+        show(report, f"{FOLDS}-fold CV, folds by id hash, l2={args.l2}")
+    else:
+        names, x, gate = featurize(tagger, rows)
+        y = np.array([1.0 if r["label"] else 0.0 for r in rows])
+        w, b = fit_lr(x, y, args.l2)
+        threshold = pick_threshold(predict(x, w, b), y, gate)
+        print(f"threshold {threshold}  bias {b:.3f}  features {len(names)}")
+        for i in sorted(range(len(names)), key=lambda i: -abs(w[i]))[:40]:
+            print(f"  {names[i]:28} {w[i]:+.3f}")
+        if args.write:
+            target = (args.taxonomy or default_dir()) / MODEL_FILE
+            write_model(target, names, w, b, threshold)
+            print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

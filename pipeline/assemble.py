@@ -1,0 +1,116 @@
+"""Turn a fetched page (or, failing that, the feed's summary) into a tagged Article.
+
+Runs in worker processes: everything here is CPU-bound and picklable in and out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.extract import detect_language, extract_html
+from pipeline.models import Article, FeedItem, Tagging
+from pipeline.tagging import Tagger
+
+# A page text shorter than this is a stub (video page, paywall teaser): the summary is better.
+MIN_PAGE_WORDS = 40
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PageJob:
+    item: FeedItem
+    run_id: str
+    fetched_at: datetime
+    body: bytes | None = None
+    final_url: str | None = None
+    status: int = 0
+    error: str | None = None
+    retry: bool = False
+    taxonomy_dir: str | None = None
+
+
+@lru_cache(maxsize=4)
+def get_tagger(taxonomy_dir: str | None) -> Tagger:
+    """One compiled tagger per worker process."""
+    return Tagger.load(Path(taxonomy_dir) if taxonomy_dir else None)
+
+
+def content_hash(text: str) -> str:
+    """Hash of the text with case, Unicode form and spacing normalised: exact-duplicate key."""
+    norm = _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:32]
+
+
+def tag_text(title: str | None, text: str, language: str | None, taxonomy_dir: str | None) -> Tagging:
+    tagger = get_tagger(taxonomy_dir)
+    result = tagger.tag(title, text, language)
+    rows = tuple(
+        (t.kind, t.value, t.code, round(t.score, 4), "; ".join(t.evidence)) for t in result.tags
+    )
+    return Tagging(
+        is_conflict=result.is_conflict, score=round(result.score, 4), version=tagger.version,
+        rows=rows,
+    )  # fmt: skip
+
+
+def assemble_article(job: PageJob) -> tuple[Article | None, str]:
+    """Build the Article for one item; returns (article, outcome) where outcome names the path."""
+    item = job.item
+    extracted = None
+    page_error = job.error
+    if job.body is not None and page_error is None:
+        extracted = extract_html(job.body, url=job.final_url or item.url, feed_title=item.title)
+        if extracted is None:
+            page_error = "no readable text on page"
+        elif _is_stub(extracted.text, item.summary):
+            page_error = "page text shorter than the feed summary"
+            extracted = None
+    if extracted is not None:
+        text, title, source = extracted.text, extracted.title or item.title, "page"
+        language = extracted.language or item.language
+    elif item.summary:
+        text, title, source = item.summary, item.title, "feed_summary"
+        language = detect_language(item.title, item.summary) or item.language
+    else:
+        reason = "no_text" if page_error is None else f"no_text_{_reason_key(page_error)}"
+        return None, reason
+    article = Article(
+        article_id=item.article_id,
+        url=item.url,
+        canonical_url=item.canonical_url,
+        feed_url=item.feed_url,
+        outlet=item.outlet,
+        title=title,
+        # Feed bylines are cleaner than page bylines; page dates fill in undated items.
+        author=item.author or (extracted.author if extracted else None),
+        published_at=item.published_at or (extracted.published_at if extracted else None),
+        fetched_at=job.fetched_at,
+        language=language,
+        text=text,
+        summary=item.summary,
+        word_count=len(text.split()),
+        content_hash=content_hash(text),
+        text_source="page" if source == "page" else "feed_summary",
+        run_id=job.run_id,
+        sitename=extracted.sitename if extracted else None,
+        http_status=job.status or None,
+        page_error=None if extracted else page_error,
+        page_retry=False if extracted else job.retry,
+        tagging=tag_text(title, text, language, job.taxonomy_dir),
+    )
+    return article, source
+
+
+def _is_stub(text: str, summary: str | None) -> bool:
+    words = len(text.split())
+    return words < MIN_PAGE_WORDS and summary is not None and len(summary.split()) > words
+
+
+def _reason_key(error: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", error.lower().split(":")[0]).strip("_")[:40]

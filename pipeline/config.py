@@ -1,0 +1,114 @@
+"""Settings from the environment: the only place newsdesk reads `NEWSDESK_*` variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pipeline.http import HttpConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable and the cause."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected one of 1/0, true/false, yes/no, on/off")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r}: must be at least {minimum:g}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    value = _number(env, name, default, minimum=minimum)
+    if value != int(value):
+        raise ConfigError(f"{name}={env.get(name)!r}: expected a whole number")
+    return int(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Everything a pass needs to know, resolved once per run."""
+
+    db_path: Path = Path("data/newsdesk.duckdb")
+    data_dir: Path = Path("data")
+    feeds_path: Path = SEEDS_DIR / "feeds.csv"
+    taxonomy_dir: Path = SEEDS_DIR / "taxonomy"
+    http: HttpConfig = field(default_factory=HttpConfig)
+    workers: int = max(1, os.cpu_count() or 1)
+    concurrency: int = 16
+    queue_size: int = 64
+    batch_size: int = 500
+    max_items_per_feed: int = 200
+    lock_wait_seconds: float = 30.0
+    write_warc: bool = True
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from `NEWSDESK_*` variables (os.environ by default)."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("NEWSDESK_DATA_DIR") or "data")
+        http = HttpConfig(
+            user_agent=env.get("NEWSDESK_USER_AGENT") or HttpConfig().user_agent,
+            per_host_concurrency=_int(env, "NEWSDESK_PER_HOST_CONCURRENCY", 2, minimum=1),
+            min_host_delay=_number(env, "NEWSDESK_MIN_HOST_DELAY", 1.0, minimum=0),
+            connect_timeout=_number(env, "NEWSDESK_CONNECT_TIMEOUT", 10.0, minimum=0.01),
+            read_timeout=_number(env, "NEWSDESK_READ_TIMEOUT", 20.0, minimum=0.01),
+            total_timeout=_number(env, "NEWSDESK_TOTAL_TIMEOUT", 60.0, minimum=0.01),
+            max_body_bytes=_int(env, "NEWSDESK_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024),
+            max_redirects=_int(env, "NEWSDESK_MAX_REDIRECTS", 5, minimum=0),
+            retries=_int(env, "NEWSDESK_RETRIES", 3, minimum=0),
+            respect_robots=_bool(env, "NEWSDESK_RESPECT_ROBOTS", True),
+            allow_private_hosts=_bool(env, "NEWSDESK_ALLOW_PRIVATE_HOSTS", False),
+            http2=_bool(env, "NEWSDESK_HTTP2", False),
+        )
+        settings = cls(
+            db_path=Path(env.get("NEWSDESK_DB") or data_dir / "newsdesk.duckdb"),
+            data_dir=data_dir,
+            feeds_path=Path(env.get("NEWSDESK_FEEDS") or SEEDS_DIR / "feeds.csv"),
+            taxonomy_dir=Path(env.get("NEWSDESK_TAXONOMY") or SEEDS_DIR / "taxonomy"),
+            http=http,
+            workers=_int(env, "NEWSDESK_WORKERS", max(1, os.cpu_count() or 1), minimum=1),
+            concurrency=_int(env, "NEWSDESK_CONCURRENCY", 16, minimum=1),
+            queue_size=_int(env, "NEWSDESK_QUEUE_SIZE", 64, minimum=1),
+            batch_size=_int(env, "NEWSDESK_BATCH_SIZE", 500, minimum=1),
+            max_items_per_feed=_int(env, "NEWSDESK_MAX_ITEMS_PER_FEED", 200, minimum=1),
+            lock_wait_seconds=_number(env, "NEWSDESK_LOCK_WAIT", 30.0, minimum=0),
+            write_warc=_bool(env, "NEWSDESK_WRITE_WARC", True),
+        )
+        return replace(settings, **overrides) if overrides else settings

@@ -1,0 +1,338 @@
+"""The feed registry (CSV or OPML) and feed parsing (RSS, Atom, RDF via feedparser; JSON Feed)."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import json
+import re
+import time
+import warnings
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import feedparser
+
+from pipeline.models import Feed, FeedItem, ParsedFeed
+from pipeline.urls import UrlError, article_id, canonical_url, resolve_url
+
+CSV_COLUMNS = ("outlet", "url", "country", "language")
+
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+class FeedListError(ValueError):
+    """The feed list file is missing, unreadable or malformed; the message names file and line."""
+
+
+# --- registry ---------------------------------------------------------------------------------
+
+
+def load_feeds(path: Path) -> list[Feed]:
+    """Read the feed list from a CSV (header with a `url` column) or an OPML file."""
+    if not path.exists():
+        raise FeedListError(f"{path}: feed list not found")
+    if path.suffix.lower() in (".opml", ".xml"):
+        return _dedupe(read_opml(path))
+    return _dedupe(read_csv(path))
+
+
+def read_csv(path: Path) -> list[Feed]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FeedListError(f"{path}: cannot read feed list: {exc}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if "url" not in header:
+        raise FeedListError(f"{path}: line 1: header must name a 'url' column (got {header or 'none'})")
+    reader.fieldnames = header
+    feeds = []
+    for row in reader:
+        line = reader.line_num
+        url = (row.get("url") or "").strip()
+        if not url:
+            if any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                raise FeedListError(f"{path}: line {line}: empty url")
+            continue
+        feeds.append(_feed(url, row, f"{path}: line {line}"))
+    return feeds
+
+
+def read_opml(path: Path) -> list[Feed]:
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise FeedListError(f"{path}: not a readable OPML file: {exc}") from None
+    feeds = []
+    for node in root.iter("outline"):
+        url = (node.get("xmlUrl") or "").strip()
+        if url:
+            row = {
+                "outlet": node.get("title") or node.get("text"),
+                "language": node.get("language"),
+                "country": node.get("country"),
+            }
+            feeds.append(_feed(url, row, f"{path}: outline {node.get('text')!r}"))
+    return feeds
+
+
+def _feed(url: str, row: Mapping[str, Any], where: str) -> Feed:
+    try:
+        canonical_url(url)
+    except UrlError as exc:
+        raise FeedListError(f"{where}: {exc}") from None
+
+    def opt(key: str) -> str | None:
+        value = row.get(key)
+        return value.strip() or None if isinstance(value, str) else None
+
+    return Feed(url=url, outlet=opt("outlet"), country=opt("country"), language=opt("language"))
+
+
+def _dedupe(feeds: Iterable[Feed]) -> list[Feed]:
+    seen: set[str] = set()
+    out = []
+    for feed in feeds:
+        key = canonical_url(feed.url)
+        if key not in seen:
+            seen.add(key)
+            out.append(feed)
+    return out
+
+
+def write_csv(path: Path, feeds: Iterable[Feed]) -> None:
+    """Write the feed list atomically (temp file + rename)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CSV_COLUMNS)
+        for f in feeds:
+            writer.writerow([f.outlet or "", f.url, f.country or "", f.language or ""])
+    tmp.replace(path)
+
+
+def add_feeds(path: Path, new: Iterable[Feed]) -> int:
+    """Add feeds to a CSV feed list; returns how many were not already there."""
+    current = load_feeds(path) if path.exists() else []
+    merged = _dedupe([*current, *new])
+    write_csv(path, merged)
+    return len(merged) - len(current)
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+
+def looks_like_html(body: bytes) -> bool:
+    head = body[:2048]
+    for bom in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom) :]
+            break
+    if head[:2] in (b"<\x00", b"\x00<"):
+        head = head.replace(b"\x00", b"")
+    return bool(_HTML_START.match(head))
+
+
+def parse_feed(
+    body: bytes,
+    feed: Feed,
+    *,
+    fetched_at: datetime,
+    content_type: str | None = None,
+    base_url: str | None = None,
+    max_items: int = 500,
+) -> ParsedFeed:
+    """Parse a feed body (bytes, never a URL) into items; errors are recorded, never raised."""
+    base = base_url or feed.url
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        return ParsedFeed(items=(), error="empty body")
+    if stripped[:1] in (b"{", b"[") and not stripped.startswith(b"<"):
+        return _parse_json_feed(stripped, feed, base, max_items)
+    if looks_like_html(body):
+        return ParsedFeed(items=(), error="HTML page served instead of a feed")
+    headers = {"content-location": base}
+    if content_type:
+        headers["content-type"] = content_type
+    try:
+        parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
+    except Exception as exc:  # feedparser is meant not to raise; a crash is still just bad input
+        return ParsedFeed(items=(), error=f"unparseable feed: {type(exc).__name__}: {exc}")
+    entries = list(parsed.get("entries") or [])
+    meta = parsed.get("feed") or {}
+    version = parsed.get("version") or ""
+    error = None
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        # A charset override or a missing/odd Content-Type that feedparser recovered from is
+        # a remark about the HTTP headers, not a fault of the feed.
+        if not isinstance(exc, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType):
+            error = f"malformed feed: {_describe(exc)}"
+    if not entries and not version:
+        return ParsedFeed(items=(), error=error or "not a feed (no RSS/Atom/JSON structure)")
+    language = _lang(meta.get("language")) or feed.language
+    items = []
+    for entry in entries[:max_items]:
+        item = _item_from_entry(entry, feed, base, language)
+        if item is not None:
+            items.append(item)
+    ttl = _int_or_none(meta.get("ttl"))
+    return ParsedFeed(
+        items=_unique(items), title=meta.get("title"), kind=version or None, error=error,
+        ttl_minutes=ttl,
+    )  # fmt: skip
+
+
+def _describe(exc: object) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value).strip()) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _lang(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().lower().replace("_", "-").split("-")[0][:8] or None
+
+
+def _unique(items: list[FeedItem]) -> tuple[FeedItem, ...]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.article_id not in seen:
+            seen.add(item.article_id)
+            out.append(item)
+    return tuple(out)
+
+
+def _struct_to_dt(value: time.struct_time | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _item_from_entry(entry: Any, feed: Feed, base: str, language: str | None) -> FeedItem | None:
+    # Some Atom feeds carry the article URL only in <id>; a guid is a permalink unless it says not.
+    link = entry.get("link")
+    guid = entry.get("id")
+    if not link and isinstance(guid, str) and guid.startswith(("http://", "https://", "/")):
+        link = guid
+    if not link or not isinstance(link, str):
+        return None
+    try:
+        url = resolve_url(link, base)
+        canonical = canonical_url(url)
+    except (UrlError, ValueError):
+        return None
+    summary = entry.get("summary") or None
+    if summary is None and entry.get("content"):
+        summary = entry["content"][0].get("value") or None
+    with warnings.catch_warnings():  # feedparser warns about its own updated/published alias
+        warnings.simplefilter("ignore", DeprecationWarning)
+        published = _struct_to_dt(entry.get("published_parsed") or entry.get("updated_parsed"))
+    return FeedItem(
+        article_id=article_id(canonical),
+        url=url,
+        canonical_url=canonical,
+        feed_url=feed.url,
+        outlet=feed.outlet,
+        title=_clean_title(entry.get("title")),
+        summary=_html_to_text(summary) if summary else None,
+        author=entry.get("author") or None,
+        published_at=published,
+        guid=guid if isinstance(guid, str) else None,
+        language=language,
+    )
+
+
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+
+
+def _html_to_text(html: str) -> str | None:
+    import html as html_lib
+
+    text = _TAG.sub(" ", html.replace("</p>", "\n").replace("<br", "\n<br"))
+    text = html_lib.unescape(text)
+    lines = [_SPACE.sub(" ", line).strip() for line in text.splitlines()]
+    return "\n".join(line for line in lines if line) or None
+
+
+def _clean_title(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = _html_to_text(value)
+    return " ".join(text.split()) if text else None
+
+
+def _parse_json_feed(body: bytes, feed: Feed, base: str, max_items: int) -> ParsedFeed:
+    try:
+        data = json.loads(body.decode("utf-8-sig", errors="replace"))
+    except json.JSONDecodeError as exc:
+        return ParsedFeed(items=(), error=f"malformed JSON feed: {exc}")
+    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
+        "https://jsonfeed.org/version/"
+    ):
+        return ParsedFeed(items=(), error="JSON document is not a JSON Feed (no jsonfeed version)")
+    language = _lang(data.get("language")) or feed.language
+    raw_items = data.get("items")
+    if not isinstance(raw_items, list):
+        return ParsedFeed(items=(), title=data.get("title"), kind="json", error="JSON Feed has no items list")
+    items = []
+    for raw in raw_items[:max_items]:
+        if not isinstance(raw, dict):
+            continue
+        link = raw.get("url") or raw.get("external_url")
+        if not link and str(raw.get("id", "")).startswith(("http://", "https://")):
+            link = raw["id"]  # an id is only a link when it looks like one
+        if not isinstance(link, str):
+            continue
+        try:
+            url = resolve_url(link, base)
+            canonical = canonical_url(url)
+        except (UrlError, ValueError):
+            continue
+        authors = raw.get("authors") or ([raw["author"]] if isinstance(raw.get("author"), dict) else [])
+        author = ", ".join(a["name"] for a in authors if isinstance(a, dict) and a.get("name")) or None
+        summary = raw.get("summary") or raw.get("content_text") or raw.get("content_html")
+        items.append(
+            FeedItem(
+                article_id=article_id(canonical),
+                url=url,
+                canonical_url=canonical,
+                feed_url=feed.url,
+                outlet=feed.outlet,
+                title=_clean_title(raw.get("title")),
+                summary=_html_to_text(summary) if isinstance(summary, str) else None,
+                author=author,
+                published_at=_iso(raw.get("date_published") or raw.get("date_modified")),
+                guid=str(raw.get("id")) if raw.get("id") is not None else None,
+                language=_lang(raw.get("language")) or language,
+            )
+        )
+    return ParsedFeed(items=_unique(items), title=data.get("title"), kind="json")
+
+
+def _iso(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,185 @@
+"""Stage a run's records as Parquet under `staging/<run_id>/` for the single-writer loader."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.models import Article, Feed, FeedFetch, RunReport
+from pipeline.warehouse import READY_MARKER
+
+_TS = pa.timestamp("us", tz="UTC")
+
+ARTICLE_SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("url", pa.string()),
+        ("canonical_url", pa.string()),
+        ("feed_url", pa.string()),
+        ("outlet", pa.string()),
+        ("title", pa.string()),
+        ("author", pa.string()),
+        ("published_at", _TS),
+        ("fetched_at", _TS),
+        ("language", pa.string()),
+        ("text", pa.string()),
+        ("summary", pa.string()),
+        ("word_count", pa.int32()),
+        ("content_hash", pa.string()),
+        ("text_source", pa.string()),
+        ("run_id", pa.string()),
+        ("sitename", pa.string()),
+        ("http_status", pa.int32()),
+        ("page_error", pa.string()),
+        ("page_retry", pa.bool_()),
+        ("is_conflict", pa.bool_()),
+        ("conflict_score", pa.float64()),
+        ("tagger_version", pa.string()),
+    ]
+)
+TAG_SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("kind", pa.string()),
+        ("value", pa.string()),
+        ("code", pa.string()),
+        ("score", pa.float64()),
+        ("evidence", pa.string()),
+    ]
+)
+FETCH_SCHEMA = pa.schema(
+    [
+        ("feed_url", pa.string()),
+        ("run_id", pa.string()),
+        ("fetched_at", _TS),
+        ("http_status", pa.int32()),
+        ("outcome", pa.string()),
+        ("error", pa.string()),
+        ("items_seen", pa.int32()),
+        ("items_new", pa.int32()),
+        ("elapsed_ms", pa.int32()),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
+        ("title", pa.string()),
+        ("outlet", pa.string()),
+        ("country", pa.string()),
+        ("language", pa.string()),
+    ]
+)
+
+
+def _article_row(a: Article) -> dict[str, Any]:
+    tagging = a.tagging
+    return {
+        "article_id": a.article_id,
+        "url": a.url,
+        "canonical_url": a.canonical_url,
+        "feed_url": a.feed_url,
+        "outlet": a.outlet,
+        "title": a.title,
+        "author": a.author,
+        "published_at": a.published_at,
+        "fetched_at": a.fetched_at,
+        "language": a.language,
+        "text": a.text,
+        "summary": a.summary,
+        "word_count": a.word_count,
+        "content_hash": a.content_hash,
+        "text_source": a.text_source,
+        "run_id": a.run_id,
+        "sitename": a.sitename,
+        "http_status": a.http_status,
+        "page_error": a.page_error,
+        "page_retry": a.page_retry,
+        "is_conflict": tagging.is_conflict if tagging else None,
+        "conflict_score": tagging.score if tagging else None,
+        "tagger_version": tagging.version if tagging else None,
+    }
+
+
+class StagedRun:
+    """Buffers records and writes them as numbered Parquet parts; `finish` marks the run READY."""
+
+    def __init__(self, staging_dir: Path, run_id: str, *, batch_size: int = 500) -> None:
+        self.run_id = run_id
+        self.path = staging_dir / run_id
+        self.batch_size = batch_size
+        self._articles: list[dict[str, Any]] = []
+        self._tags: list[dict[str, Any]] = []
+        self._fetches: list[dict[str, Any]] = []
+        self._part = 0
+        self.articles_written = 0
+        # A killed attempt of the same run left partial parts: they are rewritten from scratch.
+        if self.path.exists():
+            for leftover in self.path.iterdir():
+                leftover.unlink()
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def add_article(self, article: Article) -> None:
+        self._articles.append(_article_row(article))
+        if article.tagging is not None:
+            for kind, value, code, score, evidence in article.tagging.rows:
+                self._tags.append(
+                    {
+                        "article_id": article.article_id,
+                        "kind": kind,
+                        "value": value,
+                        "code": code,
+                        "score": score,
+                        "evidence": evidence,
+                    }
+                )
+        if len(self._articles) >= self.batch_size:
+            self.flush()
+
+    def add_fetch(self, fetch: FeedFetch, feed: Feed) -> None:
+        row = asdict(fetch)
+        row.update(outlet=feed.outlet, country=feed.country, language=feed.language)
+        self._fetches.append(row)
+
+    def flush(self) -> None:
+        """Write buffered articles and tags as the next part (also when empty, once)."""
+        if not self._articles and self._part > 0:
+            return
+        name = f"{self._part:05d}.parquet"
+        _write(self.path / f"articles-{name}", self._articles, ARTICLE_SCHEMA)
+        _write(self.path / f"tags-{name}", self._tags, TAG_SCHEMA)
+        self.articles_written += len(self._articles)
+        self._articles, self._tags = [], []
+        self._part += 1
+
+    def finish(self, report: RunReport, *, source: str, started_at: datetime) -> Path:
+        self.flush()
+        _write(self.path / "fetches.parquet", self._fetches, FETCH_SCHEMA)
+        meta = {
+            "run_id": self.run_id,
+            "source": source,
+            "started_at": started_at.isoformat(),
+            "report": report.as_dict(),
+        }
+        _atomic_text(self.path / "run.json", json.dumps(meta, indent=2, default=str))
+        _atomic_text(self.path / READY_MARKER, self.run_id)
+        return self.path
+
+
+def _write(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+    table = pa.Table.from_pylist(rows, schema=schema)
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)

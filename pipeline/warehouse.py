@@ -1,0 +1,287 @@
+"""The DuckDB warehouse: connect (waiting out other writers), migrate, merge staged runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.config import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = PROJECT_ROOT / "sql"
+READY_MARKER = "READY"
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?)(?: \(PID (\d+)\))?(?:\. See |$)", re.M)
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used; the message says which file and why."""
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process holds the DuckDB file; the message names it."""
+
+
+def _lock_message(path: Path, exc: Exception, waited: float) -> str:
+    match = _LOCK_HOLDER.search(str(exc))
+    holder = "another process"
+    if match:
+        holder = match.group(1).strip()
+        if match.group(2):
+            holder += f" (PID {match.group(2)})"
+    return (
+        f"{path}: database is locked by {holder}; waited {waited:.0f}s. "
+        "Close that connection (an analyst's duckdb shell or notebook?) and run again; "
+        "staged data is kept and merged by the next pass."
+    )
+
+
+@contextmanager
+def connect(
+    path: Path, *, read_only: bool = False, wait_seconds: float = 30.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the DuckDB file, retrying with backoff while another process holds its lock."""
+    if read_only and not path.exists():
+        raise WarehouseError(f"{path}: no database yet (run `newsdesk run` first)")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.1
+    started = time.monotonic()
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise WarehouseError(f"{path}: cannot open database: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise WarehouseLocked(_lock_message(path, exc, time.monotonic() - started)) from None
+            time.sleep(min(delay * (1 + random.random()), max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 5.0)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{path}: cannot open database: {exc}") from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def migrations() -> list[tuple[int, str, Path]]:
+    """The numbered migrations in `sql/migrations/`, in order."""
+    out = []
+    for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
+        number, _, name = path.stem.partition("_")
+        out.append((int(number), name, path))
+    return out
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations not yet recorded in `schema_migrations`; returns those applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, path in migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                [version, name, datetime.now(UTC)],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+def ensure_schema(path: Path, *, wait_seconds: float = 30.0) -> None:
+    with connect(path, wait_seconds=wait_seconds) as con:
+        migrate(con)
+
+
+# --- reading state for a pass -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnownState:
+    """What a pass needs to know from the warehouse before it starts."""
+
+    done_ids: frozenset[str]          # articles not to fetch again
+    validators: dict[str, tuple[str | None, str | None]]  # feed_url -> (etag, last_modified)
+
+
+def read_state(path: Path, *, wait_seconds: float = 30.0) -> KnownState:
+    """Known article ids and feed validators; an empty state when there is no database yet."""
+    if not path.exists():
+        return KnownState(done_ids=frozenset(), validators={})
+    with connect(path, read_only=True, wait_seconds=wait_seconds) as con:
+        try:
+            # A feed summary stored because the page failed transiently is worth another try.
+            ids = con.execute("SELECT article_id FROM articles WHERE NOT page_retry").fetchall()
+            feeds = con.execute("SELECT feed_url, etag, last_modified FROM feeds").fetchall()
+        except duckdb.CatalogException:  # a file created but never migrated
+            return KnownState(done_ids=frozenset(), validators={})
+    return KnownState(
+        done_ids=frozenset(r[0] for r in ids),
+        validators={r[0]: (r[1], r[2]) for r in feeds},
+    )
+
+
+# --- merging staged runs ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadResult:
+    run_id: str
+    inserted: int
+    updated: int
+    tags: int
+    feeds: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "tags": self.tags,
+            "feeds": self.feeds,
+        }
+
+
+def pending_runs(staging_dir: Path) -> list[Path]:
+    """Staged runs that finished staging (READY) but were not merged yet, oldest first."""
+    if not staging_dir.exists():
+        return []
+    ready = [p for p in staging_dir.iterdir() if (p / READY_MARKER).exists()]
+    return sorted(ready, key=lambda p: (p / READY_MARKER).stat().st_mtime)
+
+
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> None:
+    """Run the statements of `sql/merge/<name>` in order, each with the parameters it names."""
+    text = (SQL_DIR / "merge" / name).read_text(encoding="utf-8")
+    for statement in (s.strip() for s in re.split(r";\s*(?:\n|$)", text)):
+        if not statement or all(line.lstrip().startswith("--") for line in statement.splitlines()):
+            continue
+        names = set(_PARAM.findall(statement))
+        con.execute(statement, {k: v for k, v in (params or {}).items() if k in names} or None)
+
+
+def merge_run(con: duckdb.DuckDBPyConnection, staged: Path, *, now: datetime) -> LoadResult:
+    """Merge one staged run in one transaction; safe to repeat."""
+    meta = json.loads((staged / "run.json").read_text(encoding="utf-8"))
+    params = {
+        "articles": str(staged / "articles-*.parquet"),
+        "tags": str(staged / "tags-*.parquet"),
+    }
+    con.execute("BEGIN TRANSACTION")
+    try:
+        run_script(con, "00_stage.sql", params)
+        staged_ids = con.execute("SELECT count(*) FROM staged_articles").fetchone()
+        existing = con.execute(
+            "SELECT count(*) FROM staged_articles JOIN articles USING (article_id)"
+        ).fetchone()
+        run_script(con, "10_articles.sql", {"now": now})
+        run_script(con, "20_tags.sql")
+        tags = con.execute("SELECT count(*) FROM staged_tags").fetchone()
+        feeds = 0
+        if (staged / "fetches.parquet").exists():
+            run_script(con, "30_feeds.sql", {"fetches": str(staged / "fetches.parquet")})
+            row = con.execute(
+                "SELECT count(*) FROM read_parquet(?)", [str(staged / "fetches.parquet")]
+            ).fetchone()
+            feeds = int(row[0]) if row else 0
+        n_staged = int(staged_ids[0]) if staged_ids else 0
+        n_existing = int(existing[0]) if existing else 0
+        result = LoadResult(
+            run_id=meta["run_id"],
+            inserted=n_staged - n_existing,
+            updated=n_existing,
+            tags=int(tags[0]) if tags else 0,
+            feeds=feeds,
+        )
+        report = dict(meta.get("report") or {})
+        report["articles_inserted"] = result.inserted
+        report["articles_updated"] = result.updated
+        con.execute(
+            "INSERT OR REPLACE INTO runs BY NAME SELECT"
+            " $run_id AS run_id, $source AS source, $started_at::TIMESTAMPTZ AS started_at,"
+            " $finished_at::TIMESTAMPTZ AS finished_at, 'loaded' AS status,"
+            " $feeds_total AS feeds_total, $feeds_ok AS feeds_ok,"
+            " $feeds_not_modified AS feeds_not_modified, $feeds_error AS feeds_error,"
+            " $items_seen AS items_seen, $items_new AS items_new, $pages_fetched AS pages_fetched,"
+            " $articles_staged AS articles_staged, $inserted AS articles_inserted,"
+            " $updated AS articles_updated, $elapsed_s AS elapsed_s, $report::JSON AS report",
+            {
+                "run_id": meta["run_id"],
+                "source": meta.get("source", "live"),
+                "started_at": meta["started_at"],
+                "finished_at": now,
+                "feeds_total": report.get("feeds_total", 0),
+                "feeds_ok": report.get("feeds_ok", 0),
+                "feeds_not_modified": report.get("feeds_not_modified", 0),
+                "feeds_error": report.get("feeds_error", 0),
+                "items_seen": report.get("items_seen", 0),
+                "items_new": report.get("items_new", 0),
+                "pages_fetched": report.get("pages_fetched", 0),
+                "articles_staged": report.get("articles_staged", 0),
+                "inserted": result.inserted,
+                "updated": result.updated,
+                "elapsed_s": report.get("elapsed_s", 0.0),
+                "report": json.dumps(report),
+            },
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def load_staged(
+    db_path: Path, staging_dir: Path, *, now: datetime | None = None, wait_seconds: float = 30.0
+) -> list[LoadResult]:
+    """Merge every staged run that is ready (leftovers of killed or blocked passes first)."""
+    runs = pending_runs(staging_dir)
+    if not runs:
+        return []
+    results = []
+    with connect(db_path, wait_seconds=wait_seconds) as con:
+        migrate(con)
+        for staged in runs:
+            results.append(merge_run(con, staged, now=now or datetime.now(UTC)))
+            # Only after the commit: a crash before this line just merges the run again.
+            shutil.rmtree(staged, ignore_errors=True)
+    return results
+
+
+def query(
+    path: Path, sql: str, params: list[Any] | None = None, *, wait_seconds: float = 5.0
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one read-only statement; returns column names and rows."""
+    with connect(path, read_only=True, wait_seconds=wait_seconds) as con:
+        cursor = con.execute(sql, params or [])
+        columns = [d[0] for d in cursor.description or []]
+        return columns, cursor.fetchall()
