@@ -12,8 +12,8 @@ Body metrics, both per page and averaged over pages:
 * ``bow``: bag-of-words precision/recall/F1 on ``\\w+`` tokens, the per-page mean of F1
   (as in the Fundus evaluation's paragraph scorer, but on words).
 * ``aeb``: the Scrapinghub article-extraction-benchmark score -- 4-gram shingles, tp/fp/fn
-  normalised per page, F1 of the mean precision and mean recall. Trafilatura's published
-  figures ("0.962 fast", "0.958") are on this scale.
+  normalised per page, F1 of the mean precision and mean recall: the scale most published
+  extractor comparisons (and trafilatura's own figures) use.
 
 Run:  ``.venv/bin/python bench/extract_eval.py [--data DIR] [--sweep] [--limit N]``
 Exits 0 with a message when the data folder is absent.
@@ -334,13 +334,20 @@ def reference_language(page: Page) -> str | None:
     return str(py3langid.classify(text[:3000])[0])
 
 
-def evaluate(extractor: Extractor, pages: list[Page], html: dict[str, bytes]) -> Score:
+def evaluate(
+    extractor: Extractor, pages: list[Page], html: dict[str, bytes], repeat: int = 1
+) -> Score:
+    """Score one extractor on pages; time is the best of `repeat` passes (others share the box)."""
     score = Score()
     extractor(html[pages[0].page_id], pages[0])  # warm-up: lazy imports and models untimed
-    for page in pages:
+    results: list[Result] = []
+    for attempt in range(repeat):
         start = time.perf_counter()
-        result = extractor(html[page.page_id], page)
-        score.seconds += time.perf_counter() - start
+        batch = [extractor(html[page.page_id], page) for page in pages]
+        elapsed = time.perf_counter() - start
+        score.seconds = elapsed if attempt == 0 else min(score.seconds, elapsed)
+        results = results or batch
+    for page, result in zip(pages, results, strict=True):
         text = result.text or ""
         if not text:
             score.empty += 1
@@ -422,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="run only extractors whose name contains this")
     parser.add_argument("--limit", type=int, default=0, help="score only the first N pages/set")
     parser.add_argument("--worst", type=int, default=0, help="list the N worst pages of ours")
+    parser.add_argument("--repeat", type=int, default=1, help="time the best of N passes")
     args = parser.parse_args(argv)
 
     pages = load_pages(args.data) if args.data.is_dir() else []
@@ -441,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and args.only not in name:
             continue
         for dataset, ps in by_set.items():
-            s = evaluate(extractor, ps, html)
+            s = evaluate(extractor, ps, html, args.repeat)
             print(table_row(dataset, name, s, len(ps)), flush=True)
             if args.worst and name.startswith("newsdesk extract_html"):
                 ranked = sorted(

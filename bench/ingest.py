@@ -12,6 +12,7 @@ of the pass's process tree (main process + extraction workers), sampled every 50
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import multiprocessing
@@ -66,7 +67,10 @@ def serve(n: int, port_queue: multiprocessing.Queue) -> None:  # type: ignore[ty
                     f"<description>Summary of story {i}.</description></item>"
                     for i in range(k * ITEMS_PER_FEED, min(n, (k + 1) * ITEMS_PER_FEED))
                 )
-                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>F{k}</title>{items}</channel></rss>'.encode()
+                body = (
+                    '<?xml version="1.0"?><rss version="2.0"><channel>'
+                    f"<title>F{k}</title>{items}</channel></rss>"
+                ).encode()
                 ctype = "application/rss+xml"
             elif self.path.startswith("/p/"):
                 i = int(self.path[3:].split(".")[0])
@@ -93,7 +97,9 @@ def feeds_for(n: int, ports: list[int]) -> list[object]:
     feeds = []
     for k in range((n + ITEMS_PER_FEED - 1) // ITEMS_PER_FEED):
         port = ports[k % len(ports)]
-        feeds.append(Feed(url=f"http://127.0.0.1:{port}/feed-{k}.xml", outlet=f"Outlet {k % HOSTS}"))
+        feeds.append(
+            Feed(url=f"http://127.0.0.1:{port}/feed-{k}.xml", outlet=f"Outlet {k % HOSTS}")
+        )
     return feeds
 
 
@@ -110,10 +116,8 @@ class PeakRss:
         while not self._stop.is_set():
             total = 0
             for p in [me, *me.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):
                     total += p.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             time.sleep(0.05)
 
@@ -135,7 +139,9 @@ def run_pass(n: int, ports: list[int], workdir: Path) -> dict[str, float]:
         base,
         db_path=workdir / f"bench-{n}.duckdb",
         data_dir=workdir / f"data-{n}",
-        http=replace(base.http, allow_private_hosts=True, min_host_delay=0.0, per_host_concurrency=4),
+        http=replace(
+            base.http, allow_private_hosts=True, min_host_delay=0.0, per_host_concurrency=4
+        ),
     )
     with PeakRss() as rss:
         t0 = time.perf_counter()
@@ -180,14 +186,18 @@ def main() -> None:
         server.terminate()
     print(f"pages: {origin}; cores: {os.cpu_count()}")
     print(f"trafilatura.extract alone, one process: {baseline:.1f} pages/s")
-    print(f"{'N':>6} {'stored':>7} {'seconds':>8} {'articles/s':>11} {'ratio':>6} {'peak RSS MB':>12}")
+    print(
+        f"{'N':>6} {'stored':>7} {'seconds':>8} {'articles/s':>11} {'ratio':>6} {'peak RSS MB':>12}"
+    )
     for r in results:
         print(
             f"{r['n']:>6} {r['stored']:>7} {r['seconds']:>8.1f} {r['articles_per_s']:>11.1f} "
             f"{r['articles_per_s'] / baseline:>6.2f} {r['peak_rss_mb']:>12.0f}"
         )
     if args.json:
-        args.json.write_text(json.dumps({"baseline_pages_per_s": baseline, "runs": results}, indent=2))
+        args.json.write_text(
+            json.dumps({"baseline_pages_per_s": baseline, "runs": results}, indent=2)
+        )
 
 
 if __name__ == "__main__":

@@ -66,7 +66,9 @@ class CaptureWriter:
     def write(self, capture: Capture) -> None:
         writer = self._open()
         header_items = [
-            (name, value) for name, value in capture.headers.items() if name.lower() not in _WIRE_HEADERS
+            (name, value)
+            for name, value in capture.headers.items()
+            if name.lower() not in _WIRE_HEADERS
         ]
         header_items.append(("Content-Length", str(len(capture.body))))
         http_headers = StatusAndHeaders(

@@ -47,7 +47,9 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:32]
 
 
-def tag_text(title: str | None, text: str, language: str | None, taxonomy_dir: str | None) -> Tagging:
+def tag_text(
+    title: str | None, text: str, language: str | None, taxonomy_dir: str | None
+) -> Tagging:
     tagger = get_tagger(taxonomy_dir)
     result = tagger.tag(title, text, language)
     rows = tuple(

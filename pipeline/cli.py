@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -33,7 +33,7 @@ app.add_typer(feeds_app, name="feeds")
 log = logging.getLogger("newsdesk")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -91,7 +91,9 @@ def _print_report(report: RunReport) -> None:
         f"updated {report.articles_updated}; {report.elapsed_s:.1f}s"
     )
     if report.text_sources:
-        typer.echo("  text from: " + ", ".join(f"{k} {v}" for k, v in sorted(report.text_sources.items())))
+        typer.echo(
+            "  text from: " + ", ".join(f"{k} {v}" for k, v in sorted(report.text_sources.items()))
+        )
     if report.skipped:
         typer.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(report.skipped.items())))
 
@@ -162,7 +164,9 @@ def _print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: Format) ->
 
 @app.command()
 def extract(
-    paths: Annotated[list[Path], typer.Argument(help="HTML or .html.gz files, or folders of them.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="HTML or .html.gz files, or folders of them.")
+    ],
     url: Annotated[str | None, typer.Option(help="The page URL (helps metadata).")] = None,
 ) -> None:
     """Extract article text and metadata from saved pages; one JSON object per file on stdout."""
@@ -171,7 +175,9 @@ def extract(
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.name.endswith((".html", ".htm", ".html.gz"))))
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.name.endswith((".html", ".htm", ".html.gz")))
+            )
         elif path.exists():
             files.append(path)
         else:
@@ -231,11 +237,89 @@ def demo(
         http=replace(base.http, allow_private_hosts=True, min_host_delay=0.05, retries=1),
     )
     with serve_corpus() as corpus:
-        typer.echo(f"serving {len(corpus.bases)} demo outlets on 127.0.0.1 ({len(corpus.feeds)} feeds)")
+        typer.echo(
+            f"serving {len(corpus.bases)} demo outlets on 127.0.0.1 ({len(corpus.feeds)} feeds)"
+        )
         with _progress(len(corpus.feeds)) as tick:
             report, _ = run_once(settings, feeds=corpus.feeds, progress=tick)
     _print_report(report)
     print_summary(settings.db_path)
+
+
+@app.command()
+def tag(
+    source: Annotated[
+        str, typer.Argument(help="JSONL file with id, title, text (and language); - for stdin.")
+    ] = "-",
+) -> None:
+    """Tag JSONL records; print one JSON object per record with the verdict and its evidence."""
+    from pipeline.tagging import get_tagger
+
+    tagger = get_tagger(_settings().taxonomy_dir)
+    for n, record in _read_jsonl(source):
+        title, text = record.get("title"), record.get("text")
+        result = tagger.tag(title, text, record.get("language"))
+        typer.echo(json.dumps(result.to_json(record.get("id", n)), ensure_ascii=False))
+
+
+@app.command("eval-tagger")
+def eval_tagger(
+    source: Annotated[str, typer.Argument(help="Labelled JSONL (title, text, label, source).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Print precision, recall and F1 of the tagger on labelled data, overall and per source."""
+    from pipeline.tagging import evaluate, get_tagger
+
+    tagger = get_tagger(_settings().taxonomy_dir)
+    report = evaluate(tagger, (record for _, record in _read_jsonl(source)))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    columns = ["source", "n", "precision", "recall", "f1", "fp_rate"]
+    table = [("overall", *(report["overall"][c] for c in columns[1:]))]
+    table += [(s, *(f[c] for c in columns[1:])) for s, f in report["by_source"].items()]
+    _print_rows(columns, table, Format.table)
+    typer.echo(f"tagger_version {report['tagger_version']}")
+
+
+def _read_jsonl(source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each JSON object line; a bad line stops with its number."""
+    if source != "-" and not Path(source).exists():
+        _fail(f"{source}: no such file")
+    fh = sys.stdin if source == "-" else Path(source).open(encoding="utf-8")  # noqa: SIM115
+    try:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                _fail(f"{source}: line {n}: not JSON: {exc.msg}")
+            if not isinstance(record, dict):
+                _fail(f"{source}: line {n}: expected a JSON object")
+            yield n, record
+    finally:
+        if fh is not sys.stdin:
+            fh.close()
+
+
+@app.command()
+def retag(
+    force: Annotated[
+        bool, typer.Option(help="Re-tag every article, not only outdated ones.")
+    ] = False,
+) -> None:
+    """Re-tag stored articles whose tagger version differs from the current one (no network)."""
+    from pipeline.retag import retag as retag_articles
+
+    settings = _settings()
+    try:
+        report, _ = retag_articles(settings, force=force)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"retag: {report.articles_staged} articles re-tagged, {report.articles_updated} updated"
+    )
 
 
 SUMMARY_QUERIES = {
@@ -254,7 +338,7 @@ SUMMARY_QUERIES = {
 
 
 def print_summary(db_path: Path) -> None:
-    columns, rows = query(db_path, "SELECT count(*), count(DISTINCT outlet) FROM articles")
+    _, rows = query(db_path, "SELECT count(*), count(DISTINCT outlet) FROM articles")
     typer.echo(f"\n{db_path}: {rows[0][0]} articles from {rows[0][1]} outlets")
     for title, sql in SUMMARY_QUERIES.items():
         typer.echo(f"\n{title}:")
@@ -285,12 +369,16 @@ def feeds_add(
     outlet: Annotated[str | None, typer.Option(help="Outlet name.")] = None,
     country: Annotated[str | None, typer.Option(help="ISO 3166-1 country code.")] = None,
     language: Annotated[str | None, typer.Option(help="ISO 639-1 language code.")] = None,
-    path: Annotated[Path | None, typer.Option(help="Feed list CSV; default $NEWSDESK_FEEDS.")] = None,
+    path: Annotated[
+        Path | None, typer.Option(help="Feed list CSV; default $NEWSDESK_FEEDS.")
+    ] = None,
 ) -> None:
     """Add one feed to the CSV feed list (no duplicates)."""
     target = path or _settings().feeds_path
     try:
-        added = add_feeds(target, [Feed(url=url, outlet=outlet, country=country, language=language)])
+        added = add_feeds(
+            target, [Feed(url=url, outlet=outlet, country=country, language=language)]
+        )
     except FeedListError as exc:
         _fail(str(exc))
     typer.echo(f"{target}: {'added' if added else 'already listed'} {url}")
@@ -299,7 +387,9 @@ def feeds_add(
 @feeds_app.command("import-opml")
 def feeds_import_opml(
     opml: Annotated[Path, typer.Argument(help="OPML file exported from a feed reader.")],
-    path: Annotated[Path | None, typer.Option(help="Feed list CSV; default $NEWSDESK_FEEDS.")] = None,
+    path: Annotated[
+        Path | None, typer.Option(help="Feed list CSV; default $NEWSDESK_FEEDS.")
+    ] = None,
 ) -> None:
     """Add every feed of an OPML file to the CSV feed list."""
     target = path or _settings().feeds_path

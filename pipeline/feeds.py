@@ -22,7 +22,9 @@ from pipeline.urls import UrlError, article_id, canonical_url, resolve_url
 
 CSV_COLUMNS = ("outlet", "url", "country", "language")
 
-_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
+_HTML_START = re.compile(
+    rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S
+)
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
@@ -50,7 +52,9 @@ def read_csv(path: Path) -> list[Feed]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "url" not in header:
-        raise FeedListError(f"{path}: line 1: header must name a 'url' column (got {header or 'none'})")
+        raise FeedListError(
+            f"{path}: line 1: header must name a 'url' column (got {header or 'none'})"
+        )
     reader.fieldnames = header
     feeds = []
     for row in reader:
@@ -169,11 +173,13 @@ def parse_feed(
     version = parsed.get("version") or ""
     error = None
     if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
+        bozo = parsed.get("bozo_exception")
         # A charset override or a missing/odd Content-Type that feedparser recovered from is
         # a remark about the HTTP headers, not a fault of the feed.
-        if not isinstance(exc, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType):
-            error = f"malformed feed: {_describe(exc)}"
+        if not isinstance(
+            bozo, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType
+        ):
+            error = f"malformed feed: {_describe(bozo)}"
     if not entries and not version:
         return ParsedFeed(items=(), error=error or "not a feed (no RSS/Atom/JSON structure)")
     language = _lang(meta.get("language")) or feed.language
@@ -292,7 +298,9 @@ def _parse_json_feed(body: bytes, feed: Feed, base: str, max_items: int) -> Pars
     language = _lang(data.get("language")) or feed.language
     raw_items = data.get("items")
     if not isinstance(raw_items, list):
-        return ParsedFeed(items=(), title=data.get("title"), kind="json", error="JSON Feed has no items list")
+        return ParsedFeed(
+            items=(), title=data.get("title"), kind="json", error="JSON Feed has no items list"
+        )
     items = []
     for raw in raw_items[:max_items]:
         if not isinstance(raw, dict):
@@ -307,8 +315,12 @@ def _parse_json_feed(body: bytes, feed: Feed, base: str, max_items: int) -> Pars
             canonical = canonical_url(url)
         except (UrlError, ValueError):
             continue
-        authors = raw.get("authors") or ([raw["author"]] if isinstance(raw.get("author"), dict) else [])
-        author = ", ".join(a["name"] for a in authors if isinstance(a, dict) and a.get("name")) or None
+        authors = raw.get("authors") or (
+            [raw["author"]] if isinstance(raw.get("author"), dict) else []
+        )
+        author = (
+            ", ".join(a["name"] for a in authors if isinstance(a, dict) and a.get("name")) or None
+        )
         summary = raw.get("summary") or raw.get("content_text") or raw.get("content_html")
         items.append(
             FeedItem(

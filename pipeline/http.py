@@ -251,11 +251,14 @@ class _Progress:
 class _RobotsRules:
     """A host's robots.txt verdict: parsed rules, or allow/disallow everything."""
 
-    __slots__ = ("_allow_all", "_parser")
+    __slots__ = ("_allow_all", "_parser", "refusal")
 
-    def __init__(self, parser: Protego | None, *, allow_all: bool) -> None:
+    def __init__(
+        self, parser: Protego | None, *, allow_all: bool, refusal: str = "blocked by robots.txt"
+    ) -> None:
         self._parser = parser
         self._allow_all = allow_all
+        self.refusal = refusal  # the error a refused URL reports
 
     def allows(self, url: str, token: str) -> bool:
         if self._parser is None:
@@ -494,7 +497,7 @@ class Http:
                 # Address before robots: fetching robots.txt would itself reach the host.
                 await self._vet_address(target)
                 if check_robots and not await self.allowed_by_robots(str(target.url)):
-                    raise RobotsDisallowed("blocked by robots.txt")
+                    raise RobotsDisallowed(self._robots[target.origin].refusal)
                 progress.attempts += 1
                 reply = await self._send(target, headers, max_body, truncate)
             except TransientError:
@@ -664,8 +667,9 @@ class Http:
             )
         status = result.status
         if status == 429 or status >= 500 or status == 0:
-            # Unreachable: assume complete disallow for this pass.
-            return _RobotsRules(None, allow_all=False)
+            # Unreachable: assume complete disallow for this pass, and say why.
+            why = result.error or f"http {status}"
+            return _RobotsRules(None, allow_all=False, refusal=f"robots.txt unavailable: {why}")
         # 4xx: no rules, crawl freely. 3xx here means the redirect limit was hit:
         # RFC 9309 lets us treat that as unavailable, i.e. allow.
         return _RobotsRules(None, allow_all=True)

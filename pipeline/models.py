@@ -73,7 +73,7 @@ class FeedFetch:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tagging:
-    """The tagger's verdict as stored: flat rows for `article_tags` plus the article-level fields."""
+    """The tagger's verdict as stored: rows for `article_tags` plus the article-level fields."""
 
     is_conflict: bool
     score: float

@@ -31,9 +31,17 @@ def _stored_items(settings: Settings) -> dict[str, FeedItem]:
         rows = con.execute(_ITEM_SQL).fetchall()
     return {
         r[0]: FeedItem(
-            article_id=r[0], url=r[1], canonical_url=r[2], feed_url=r[3], outlet=r[4],
-            title=r[5], summary=r[6], author=r[7], published_at=r[8], language=r[9],
-        )  # fmt: skip
+            article_id=r[0],
+            url=r[1],
+            canonical_url=r[2],
+            feed_url=r[3],
+            outlet=r[4],
+            title=r[5],
+            summary=r[6],
+            author=r[7],
+            published_at=r[8],
+            language=r[9],
+        )
         for r in rows
     }
 
@@ -85,7 +93,9 @@ def reprocess(
             staged.add_article(article)
             report.articles_staged += 1
     staged.finish(report, source="reprocess", started_at=now)
-    loaded = load_staged(settings.db_path, settings.staging_dir, wait_seconds=settings.lock_wait_seconds)
+    loaded = load_staged(
+        settings.db_path, settings.staging_dir, wait_seconds=settings.lock_wait_seconds
+    )
     for result in loaded:
         if result.run_id == run_id:
             report.articles_updated = result.updated

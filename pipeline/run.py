@@ -238,7 +238,9 @@ def run_once(
     report = asyncio.run(
         stage_pass(settings, feeds=feeds, run_id=run_id, now=now, progress=progress)
     )
-    loaded = load_staged(settings.db_path, settings.staging_dir, wait_seconds=settings.lock_wait_seconds)
+    loaded = load_staged(
+        settings.db_path, settings.staging_dir, wait_seconds=settings.lock_wait_seconds
+    )
     for result in loaded:
         if result.run_id == run_id:
             report.articles_inserted = result.inserted

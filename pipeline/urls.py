@@ -27,7 +27,7 @@ def resolve_url(link: str, base: str) -> str:
 
 
 def canonical_url(url: str) -> str:
-    """Normalise a URL for identity: lower-case scheme/host, no default port, fragment or tracking."""
+    """Normalise a URL for identity: lower-case host, no default port, fragment or tracking."""
     raw = url.strip()
     parts = urlsplit(raw)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:

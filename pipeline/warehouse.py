@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 SQL_DIR = PROJECT_ROOT / "sql"
 READY_MARKER = "READY"
-_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?)(?: \(PID (\d+)\))?(?:\. See |$)", re.M)
+_LOCK_HOLDER = re.compile(
+    r"Conflicting lock is held in (.+?)(?: \(PID (\d+)\))?(?:\. See |$)", re.M
+)
 
 
 class WarehouseError(RuntimeError):
@@ -68,7 +70,9 @@ def connect(
             if "lock" not in str(exc).lower():
                 raise WarehouseError(f"{path}: cannot open database: {exc}") from None
             if time.monotonic() >= deadline:
-                raise WarehouseLocked(_lock_message(path, exc, time.monotonic() - started)) from None
+                raise WarehouseLocked(
+                    _lock_message(path, exc, time.monotonic() - started)
+                ) from None
             time.sleep(min(delay * (1 + random.random()), max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 5.0)
         except duckdb.Error as exc:
@@ -126,7 +130,7 @@ def ensure_schema(path: Path, *, wait_seconds: float = 30.0) -> None:
 class KnownState:
     """What a pass needs to know from the warehouse before it starts."""
 
-    done_ids: frozenset[str]          # articles not to fetch again
+    done_ids: frozenset[str]  # articles not to fetch again
     validators: dict[str, tuple[str | None, str | None]]  # feed_url -> (etag, last_modified)
 
 
@@ -179,7 +183,9 @@ def pending_runs(staging_dir: Path) -> list[Path]:
 _PARAM = re.compile(r"\$([a-z_]+)")
 
 
-def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> None:
+def run_script(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None
+) -> None:
     """Run the statements of `sql/merge/<name>` in order, each with the parameters it names."""
     text = (SQL_DIR / "merge" / name).read_text(encoding="utf-8")
     for statement in (s.strip() for s in re.split(r";\s*(?:\n|$)", text)):

@@ -29,7 +29,8 @@ RSS2 = b"""<?xml version="1.0" encoding="utf-8"?>
 <title>Test</title><ttl>15</ttl><language>en-GB</language>
 <item><title>Talks open in Istanbul</title><link>http://news.test/a?utm_source=rss</link>
 <guid>a-1</guid><pubDate>Fri, 16 May 2025 09:30:00 +0300</pubDate>
-<dc:creator>Jane Roe</dc:creator><description>&lt;p&gt;Delegations met.&lt;/p&gt;</description></item>
+<dc:creator>Jane Roe</dc:creator>
+<description>&lt;p&gt;Delegations met.&lt;/p&gt;</description></item>
 <item><title>No date here</title><link>/b</link></item>
 <item><title>Same story again</title><link>http://news.test/a#x</link></item>
 </channel></rss>"""
@@ -39,7 +40,10 @@ def test_rss2_items_have_canonical_ids_dates_authors_and_relative_links_resolved
     parsed = parse(RSS2)
     assert parsed.error is None
     assert parsed.ttl_minutes == 15
-    assert [i.url for i in parsed.items] == ["http://news.test/a?utm_source=rss", "http://news.test/b"]
+    assert [i.url for i in parsed.items] == [
+        "http://news.test/a?utm_source=rss",
+        "http://news.test/b",
+    ]
     first, second = parsed.items
     assert first.canonical_url == "http://news.test/a"
     assert first.published_at == datetime(2025, 5, 16, 6, 30, tzinfo=UTC)
@@ -101,7 +105,9 @@ def test_json_that_is_not_a_json_feed_is_an_error() -> None:
 
 
 def test_html_served_instead_of_a_feed_is_an_error_not_items() -> None:
-    body = b"<!DOCTYPE html><html><head><title>403 Request blocked</title></head><body>x</body></html>"
+    body = (
+        b"<!DOCTYPE html><html><head><title>403 Request blocked</title></head><body>x</body></html>"
+    )
     parsed = parse(body)
     assert parsed.items == ()
     assert parsed.error == "HTML page served instead of a feed"
@@ -141,7 +147,9 @@ def test_encodings_decode_to_the_same_title(encode: object) -> None:
 def test_charset_from_http_header_is_used_when_the_document_has_none() -> None:
     text = RSS2.decode().replace('<?xml version="1.0" encoding="utf-8"?>', "")
     text = text.replace("Talks open in Istanbul", "Görüşmeler İstanbul'da")
-    parsed = parse(text.encode("iso-8859-9"), content_type="application/rss+xml; charset=iso-8859-9")
+    parsed = parse(
+        text.encode("iso-8859-9"), content_type="application/rss+xml; charset=iso-8859-9"
+    )
     assert parsed.items[0].title == "Görüşmeler İstanbul'da"
 
 
@@ -194,7 +202,7 @@ def test_csv_registry_dedupes_and_reads_optional_columns(tmp_path: Path) -> None
 
 
 def test_missing_feed_list_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(FeedListError, match="nope.csv: feed list not found"):
+    with pytest.raises(FeedListError, match=r"nope\.csv: feed list not found"):
         load_feeds(tmp_path / "nope.csv")
 
 

@@ -49,14 +49,22 @@ def test_demo_pass_stores_each_distinct_article_once_and_obeys_robots(
         report = run(settings, corpus.feeds, pool)
         db = settings.db_path
         assert one(db, "SELECT count(*) FROM articles") == EXPECTED["articles_stored"]
-        assert one(db, "SELECT count(DISTINCT canonical_url) FROM articles") == EXPECTED["articles_stored"]
+        assert (
+            one(db, "SELECT count(DISTINCT canonical_url) FROM articles")
+            == EXPECTED["articles_stored"]
+        )
         fallback = one(db, "SELECT count(*) FROM articles WHERE text_source = 'feed_summary'")
         assert fallback == EXPECTED["feed_summary_fallbacks"]
         assert report.feeds_total == EXPECTED["feeds_total"]
-        assert one(db, "SELECT count(*) FROM feed_fetches WHERE error IS NOT NULL") == EXPECTED["feeds_error"]
+        assert (
+            one(db, "SELECT count(*) FROM feed_fetches WHERE error IS NOT NULL")
+            == EXPECTED["feeds_error"]
+        )
         for url in EXPECTED["robots_blocked_urls"]:
             path = "/" + url.split("}}", 1)[-1].lstrip("/") if "}}" in url else url
-            assert not any(p == path for _, p, _ in corpus.requests), f"robots-disallowed {path} fetched"
+            assert not any(p == path for _, p, _ in corpus.requests), (
+                f"robots-disallowed {path} fetched"
+            )
         # Boilerplate never reaches the warehouse.
         leaks = one(
             db,
@@ -77,7 +85,9 @@ def test_demo_pass_stores_each_distinct_article_once_and_obeys_robots(
         assert one(db, "SELECT count(*) FROM runs") == 2
 
 
-def test_demo_pass_tags_conflict_and_non_conflict_stories(settings: Settings, pool: Executor) -> None:
+def test_demo_pass_tags_conflict_and_non_conflict_stories(
+    settings: Settings, pool: Executor
+) -> None:
     with serve_corpus() as corpus:
         run(settings, corpus.feeds, pool)
     db = settings.db_path
@@ -116,17 +126,22 @@ and said both sides had presented written proposals covering a ceasefire and an 
 prisoners, although major differences remained on territory and on security guarantees.</p>
 <p>Observers cautioned that previous rounds had produced little, but noted that the agreement
 to meet again was itself a modest sign of progress after months of stalemate.</p>
-</article><div class="share">Share this article</div><footer>(c) Small Site</footer></body></html>"""
+</article><div class="share">Share this article</div>
+<footer>(c) Small Site</footer></body></html>"""
 
 
 def small_corpus(root: Path, n: int) -> None:
     site = root / "site"
     (site / "a").mkdir(parents=True)
-    (root / "feeds.csv").write_text("outlet,slug,path,country,language\nSmall Site,site,/rss.xml,gb,en\n")
+    (root / "feeds.csv").write_text(
+        "outlet,slug,path,country,language\nSmall Site,site,/rss.xml,gb,en\n"
+    )
     (site / "robots.txt").write_text("User-agent: *\nAllow: /\n")
     for i in range(n):
         (site / "a" / f"{i}.html").write_text(ARTICLE.format(title=f"Story number {i}"))
-    write_feed(site / "rss.xml", [(f"{{{{base}}}}/a/{i}.html", f"Story number {i}") for i in range(n)])
+    write_feed(
+        site / "rss.xml", [(f"{{{{base}}}}/a/{i}.html", f"Story number {i}") for i in range(n)]
+    )
 
 
 def test_a_later_version_of_a_feed_adds_exactly_the_new_items(
@@ -138,7 +153,9 @@ def test_a_later_version_of_a_feed_adds_exactly_the_new_items(
         run(settings, corpus.feeds, pool)
         assert one(settings.db_path, "SELECT count(*) FROM articles") == 5
         for i in (5, 6):
-            (root / "site" / "a" / f"{i}.html").write_text(ARTICLE.format(title=f"Story number {i}"))
+            (root / "site" / "a" / f"{i}.html").write_text(
+                ARTICLE.format(title=f"Story number {i}")
+            )
         write_feed(
             root / "site" / "rss.xml",
             [(f"{{{{base}}}}/a/{i}.html?utm_source=rss", f"Story number {i}") for i in range(7)],
@@ -184,7 +201,10 @@ def rss(items: str, decl: str = '<?xml version="1.0" encoding="utf-8"?>') -> str
 
 
 def item(link: str, title: str = "T", extra: str = "") -> str:
-    return f"<item><title>{title}</title><link>{link}</link><description>Summary {title}.</description>{extra}</item>"
+    return (
+        f"<item><title>{title}</title><link>{link}</link>"
+        f"<description>Summary {title}.</description>{extra}</item>"
+    )
 
 
 @pytest.fixture
@@ -199,7 +219,9 @@ def hostile(httpserver: HTTPServer) -> HTTPServer:
             ARTICLE.format(title="Переговори в Стамбулі тривали дві години").encode("cp1251"),
             "text/html; charset=windows-1251",
         ),
-        "/p/nocharset.html": page(GOOD.replace("perfectly good", "charsetless").encode("utf-8"), "text/html"),
+        "/p/nocharset.html": page(
+            GOOD.replace("perfectly good", "charsetless").encode("utf-8"), "text/html"
+        ),
         "/p/bomb.html": page(gzip.compress(b"<p>" + b"a" * (40 * 1024 * 1024))),
         "/private/secret.html": page(GOOD),
     }
@@ -237,7 +259,9 @@ def hostile(httpserver: HTTPServer) -> HTTPServer:
             + item(f"{b}private/secret.html", "Robots says no")
         ),
         "/entities.xml": rss(item(f"{b}p/good.html", "Undefined&nbsp;entity&mdash;here")),
-        "/utf16.xml": rss(item(f"{b}p/u16.html", "Ukraine: Київ"), '<?xml version="1.0" encoding="utf-16"?>'),
+        "/utf16.xml": rss(
+            item(f"{b}p/u16.html", "Ukraine: Київ"), '<?xml version="1.0" encoding="utf-16"?>'
+        ),
         "/truncated.xml": rss(item(f"{b}p/t1.html", "T1") + item(f"{b}p/t2.html", "T2"))[:-40],
         "/html.xml": "<!DOCTYPE html><html><body>403 Request blocked</body></html>",
     }
@@ -283,7 +307,9 @@ def test_hostile_outlet_every_fault_is_recorded_and_nothing_crashes(
     assert "robots" in (articles["secret.html"][1] or "")
     assert not any(r.path == "/private/secret.html" for r, _ in hostile.log)
     # duplicate link and duplicate GUID: still one row per distinct URL
-    assert one(db, "SELECT count(*) FROM articles") == one(db, "SELECT count(DISTINCT canonical_url) FROM articles")
+    assert one(db, "SELECT count(*) FROM articles") == one(
+        db, "SELECT count(DISTINCT canonical_url) FROM articles"
+    )
     no_text = sum(n for reason, n in report.skipped.items() if reason.startswith("no_text"))
     assert no_text == 1  # the truncated feed's last item lost its summary and its page is 404
     assert report.items_new == len(articles) + no_text
@@ -292,5 +318,53 @@ def test_hostile_outlet_every_fault_is_recorded_and_nothing_crashes(
     before = one(db, "SELECT count(*) FROM articles")
     run(settings, feeds, pool)
     assert one(db, "SELECT count(*) FROM articles") == before
-    assert sum(1 for r, _ in hostile.log if r.path == "/p/error.html") == 2 * (settings.http.retries + 1)
+    assert sum(1 for r, _ in hostile.log if r.path == "/p/error.html") == 2 * (
+        settings.http.retries + 1
+    )
     assert sum(1 for r, _ in hostile.log if r.path == "/p/missing.html") == 1
+
+
+def test_retag_touches_only_outdated_articles_and_keeps_tags_a_set(
+    tmp_path: Path, settings: Settings, pool: Executor
+) -> None:
+    from pipeline.retag import retag
+
+    root = tmp_path / "corpus"
+    small_corpus(root, 4)
+    with serve_corpus(root) as corpus:
+        run(settings, corpus.feeds, pool)
+    db = settings.db_path
+    tags_before = rows(db, "SELECT * FROM article_tags ORDER BY ALL")
+    assert tags_before
+    assert retag(settings)[0].articles_staged == 0  # nothing outdated
+    with connect(db) as con:
+        con.execute(
+            "UPDATE articles SET tagger_version = 'old', is_conflict = NULL WHERE url LIKE '%/a/1.html'"
+        )
+    report, _ = retag(settings)
+    assert (report.articles_staged, report.articles_updated) == (1, 1)
+    assert rows(db, "SELECT * FROM article_tags ORDER BY ALL") == tags_before
+    assert one(db, "SELECT count(*) FROM articles WHERE is_conflict IS NULL") == 0
+    assert one(db, "SELECT count(*) FROM articles") == 4
+
+
+def test_tag_cli_reads_jsonl_and_names_a_bad_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    good = tmp_path / "in.jsonl"
+    good.write_text(
+        json.dumps({"id": 7, "title": "Ceasefire talks in Istanbul", "text": "Prisoner exchange."})
+        + "\n"
+        + json.dumps({"id": 8, "title": "Cup final", "text": "A battle for the title."})
+        + "\n"
+    )
+    result = CliRunner().invoke(app, ["tag", str(good)])
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(o["id"], o["is_conflict"]) for o in out] == [(7, True), (8, False)]
+    assert set(out[0]) >= {"score", "topics", "events", "conflicts", "actors", "places", "evidence"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "title": "x", "text": "y"}\n{oops\n')
+    result = CliRunner().invoke(app, ["tag", str(bad)])
+    assert result.exit_code == 2 and "bad.jsonl: line 2: not JSON" in result.output

@@ -31,13 +31,18 @@ def test_same_story_via_two_tracking_links_has_one_id() -> None:
     assert len(a) == 32
 
 
-@pytest.mark.parametrize("bad", ["", "mailto:x@y.z", "javascript:alert(1)", "ftp://ex.com/a", "/rel"])
+@pytest.mark.parametrize(
+    "bad", ["", "mailto:x@y.z", "javascript:alert(1)", "ftp://ex.com/a", "/rel"]
+)
 def test_non_http_links_are_refused_with_the_link_named(bad: str) -> None:
     with pytest.raises(UrlError, match="not an http"):
         canonical_url(bad)
 
 
 def test_relative_links_resolve_against_the_feed() -> None:
-    assert resolve_url("articles/a.html", "http://h:1/feeds/rss.xml") == "http://h:1/feeds/articles/a.html"
+    assert (
+        resolve_url("articles/a.html", "http://h:1/feeds/rss.xml")
+        == "http://h:1/feeds/articles/a.html"
+    )
     assert resolve_url("/a.html", "http://h:1/feeds/rss.xml") == "http://h:1/a.html"
     assert host_of("http://H:1/x") == "h:1"

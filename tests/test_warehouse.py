@@ -43,9 +43,11 @@ def article(n: int, *, source: str = "page", text: str = "body", run: str = "r1"
         text_source=source,  # type: ignore[arg-type]
         run_id=run,
         tagging=Tagging(
-            is_conflict=True, score=0.9, version="v1",
+            is_conflict=True,
+            score=0.9,
+            version="v1",
             rows=(("event", "ceasefire", None, 0.8, "title:ceasefire"),),
-        ),  # fmt: skip
+        ),
     )
 
 
@@ -100,7 +102,9 @@ def test_duplicates_inside_one_batch_keep_page_text(tmp_path: Path) -> None:
     stage(tmp_path, "r1", [article(1, source="feed_summary", text="s"), article(1, text="page")])
     load_staged(db, tmp_path / "staging")
     with connect(db, read_only=True) as con:
-        assert con.execute("SELECT text_source, text FROM articles").fetchall() == [("page", "page")]
+        assert con.execute("SELECT text_source, text FROM articles").fetchall() == [
+            ("page", "page")
+        ]
 
 
 def test_feed_summary_never_replaces_stored_page_text(tmp_path: Path) -> None:
@@ -143,7 +147,9 @@ def test_leftover_staged_runs_are_merged_oldest_first(tmp_path: Path) -> None:
     results = load_staged(db, tmp_path / "staging")
     assert [r.run_id for r in results] == ["r1", "r2"]
     with connect(db, read_only=True) as con:
-        assert con.execute("SELECT text FROM articles WHERE article_id = ?", [article(1).article_id]).fetchone() == ("new",)
+        assert con.execute(
+            "SELECT text FROM articles WHERE article_id = ?", [article(1).article_id]
+        ).fetchone() == ("new",)
 
 
 def test_unfinished_staging_is_not_merged(tmp_path: Path) -> None:
@@ -168,7 +174,9 @@ def test_a_held_lock_makes_the_loader_wait_then_fail_naming_the_holder(tmp_path:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         stage(tmp_path, "r1", [article(1)])
-        with pytest.raises(WarehouseLocked, match=rf"w.duckdb: database is locked by .*PID {holder.pid}"):
+        with pytest.raises(
+            WarehouseLocked, match=rf"w.duckdb: database is locked by .*PID {holder.pid}"
+        ):
             load_staged(db, tmp_path / "staging", wait_seconds=0.5)
         assert len(pending_runs(tmp_path / "staging")) == 1  # kept for the next pass
     finally:
