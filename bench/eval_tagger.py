@@ -24,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.tagging import Tagger, evaluate  # noqa: E402
-from pipeline.tagging.evaluate import score_predictions  # noqa: E402
-from pipeline.tagging.tagger import has_conflict_evidence  # noqa: E402
-from pipeline.tagging.taxonomy import MODEL_FILE, default_dir  # noqa: E402
+from pipeline.tagging import Tagger, evaluate
+from pipeline.tagging.evaluate import score_predictions
+from pipeline.tagging.tagger import has_conflict_evidence
+from pipeline.tagging.taxonomy import MODEL_FILE, default_dir
 
 L2 = 3.0
 MAX_OFF_FP = 0.012
@@ -58,7 +58,9 @@ def featurize(
     return names, x, gate
 
 
-def fit_lr(x: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 50) -> tuple[np.ndarray, float]:
+def fit_lr(
+    x: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 50
+) -> tuple[np.ndarray, float]:
     """Newton's method for L2-regularised logistic regression (bias not penalised)."""
     n, d = x.shape
     xb = np.hstack([x, np.ones((n, 1))])
@@ -130,7 +132,10 @@ def cross_validate(tagger: Tagger, rows: list[dict[str, Any]], l2: float = L2) -
         w, b = fit_lr(x[train], y[train], l2)
         t = pick_threshold(predict(x[train], w, b), y[train], gate[train], off[train])
         predicted[test] = (predict(x[test], w, b) >= t) & gate[test]
-    pairs = [(str(r.get("source")), bool(r["label"]), bool(p)) for r, p in zip(rows, predicted, strict=True)]
+    pairs = [
+        (str(r.get("source")), bool(r["label"]), bool(p))
+        for r, p in zip(rows, predicted, strict=True)
+    ]
     report = score_predictions(pairs)
     report["predicted"] = predicted
     report["features"] = names
@@ -140,7 +145,8 @@ def cross_validate(tagger: Tagger, rows: list[dict[str, Any]], l2: float = L2) -
 def write_model(path: Path, names: list[str], w: np.ndarray, b: float, threshold: float) -> None:
     lines = [
         "# Logistic-regression weights over lexicon feature groups, fitted by bench/eval_tagger.py",
-        "# (t: title log-count, b: body log-count, d: body hits per 100 words). Regenerate, don't edit.",
+        "# (t: title log-count, b: body log-count, d: title-weighted hits per 100 words,",
+        "# s: conflict vs other-subject balance). Regenerate with the script; do not edit.",
         "feature,weight",
         f"__bias__,{b:.4f}",
         f"__threshold__,{threshold:.2f}",

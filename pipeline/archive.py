@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,16 +36,28 @@ class Capture:
 
 
 class CaptureWriter:
-    """Append responses to a gzipped WARC file, rotating at `max_bytes`."""
+    """Append responses to gzipped WARC files from a background thread, rotating at `max_bytes`.
 
-    def __init__(self, folder: Path, prefix: str, *, max_bytes: int = 512 * 1024 * 1024) -> None:
+    warcio gzips at level 9 on the caller's thread, which cost a pass more than extraction did;
+    here each record is serialised, gzipped at `level` as its own member (what readers expect of
+    a .warc.gz) and written by one thread, so the event loop only enqueues.
+    """
+
+    def __init__(
+        self, folder: Path, prefix: str, *, max_bytes: int = 512 * 1024 * 1024, level: int = 6,
+        queue_size: int = 64,
+    ) -> None:  # fmt: skip
         self.folder = folder
         self.prefix = prefix
         self.max_bytes = max_bytes
+        self.level = level
         self.paths: list[Path] = []
         self.records = 0
         self._fh: BinaryIO | None = None
-        self._writer: WARCWriter | None = None
+        self._queue: queue.Queue[Capture | None] = queue.Queue(maxsize=queue_size)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="warc-writer", daemon=True)
+        self._thread.start()
 
     def __enter__(self) -> CaptureWriter:
         return self
@@ -52,19 +67,42 @@ class CaptureWriter:
     ) -> None:
         self.close()
 
-    def _open(self) -> WARCWriter:
-        if self._writer is not None and self._fh is not None and self._fh.tell() < self.max_bytes:
-            return self._writer
-        self.close()
+    def write(self, capture: Capture) -> None:
+        """Queue one capture (blocks only when the writer is `queue_size` records behind)."""
+        if self._error is not None:
+            raise OSError(f"{self.folder}: writing raw captures failed: {self._error}")
+        self._queue.put(capture)
+
+    def close(self) -> None:
+        """Write what is queued, then publish the file (`.open` marks one still being written)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise OSError(f"{self.folder}: writing raw captures failed: {self._error}")
+
+    def _drain(self) -> None:
+        try:
+            while (capture := self._queue.get()) is not None:
+                self._write(capture)
+        except BaseException as exc:  # reported by the next write() or close()
+            self._error = exc
+            while self._queue.get() is not None:  # unblock producers until close()
+                pass
+        finally:
+            self._publish()
+
+    def _file(self) -> BinaryIO:
+        if self._fh is not None and self._fh.tell() < self.max_bytes:
+            return self._fh
+        self._publish()
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{self.prefix}-{len(self.paths):03d}.warc.gz.open"
         self._fh = path.open("wb")
-        self._writer = WARCWriter(self._fh, gzip=True)
         self.paths.append(path)
-        return self._writer
+        return self._fh
 
-    def write(self, capture: Capture) -> None:
-        writer = self._open()
+    def _write(self, capture: Capture) -> None:
         header_items = [
             (name, value)
             for name, value in capture.headers.items()
@@ -76,6 +114,8 @@ class CaptureWriter:
             header_items,
             protocol="HTTP/1.1",
         )
+        buffer = io.BytesIO()
+        writer = WARCWriter(buffer, gzip=False)
         record = writer.create_warc_record(
             capture.url,
             "response",
@@ -87,10 +127,10 @@ class CaptureWriter:
             },
         )
         writer.write_record(record)
+        self._file().write(gzip.compress(buffer.getvalue(), compresslevel=self.level, mtime=0))
         self.records += 1
 
-    def close(self) -> None:
-        """Flush and publish the current file (the `.open` suffix marks one still being written)."""
+    def _publish(self) -> None:
         if self._fh is not None:
             self._fh.flush()
             os.fsync(self._fh.fileno())
@@ -100,7 +140,6 @@ class CaptureWriter:
             open_path.replace(final)
             self.paths[-1] = final
         self._fh = None
-        self._writer = None
 
 
 def warc_files(paths: Iterable[Path]) -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import statistics
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -24,9 +25,10 @@ from pipeline.extract import (
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-# Measured with bench/extract_eval.py on the sample below; floors only ever go up.
+# Every 6th page of the shared sets (57 pages) measured 0.971 mean bag-of-words F1 with
+# bench/extract_eval.py's scorer; the floor sits just below and only ever goes up.
 SAMPLE_EVERY = 6
-FLOOR_BOW_F1 = 0.0
+FLOOR_BOW_F1 = 0.965
 
 
 def fixture(name: str) -> bytes:
@@ -286,6 +288,9 @@ def test_clean_body_drops_boilerplate_line(line: str) -> None:
         "In 2024, 1,200 prisoners were exchanged",
         "Related talks in Geneva last year ended without a deal.",
         "The comments drew an angry reaction from Kyiv.",
+        "(c) the withdrawal of heavy weapons from the line of contact",
+        "Sources close to the delegation said the swap was agreed late on Friday.",
+        "The statement was released via Reuters",
     ],
 )
 def test_clean_body_keeps_real_sentences(line: str) -> None:
@@ -337,6 +342,7 @@ def _bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("extract_eval", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(module)
     return module
 

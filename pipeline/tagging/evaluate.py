@@ -1,4 +1,4 @@
-"""Precision, recall and F1 of the tagger's `is_conflict` against labelled rows, overall and per source."""
+"""Precision, recall and F1 of `is_conflict` against labelled rows, overall and per source."""
 
 from __future__ import annotations
 
@@ -57,11 +57,13 @@ def score_predictions(
 
 
 def evaluate(tagger: Tagger, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Tag each row (`title`, `text`, `label`, optional `source`, `language`) and score the verdicts."""
+    """Tag rows (`title`, `text`, `label`, optional `source`, `language`) and score them."""
     pairs: list[tuple[str, bool, bool]] = []
     for row in rows:
         result = tagger.tag(row.get("title"), row.get("text"), row.get("language"))
-        pairs.append((str(row.get("source") or "unknown"), _truthy(row.get("label")), result.is_conflict))
+        pairs.append(
+            (str(row.get("source") or "unknown"), _truthy(row.get("label")), result.is_conflict)
+        )
     report = score_predictions(pairs)
     report["tagger_version"] = tagger.version
     return report

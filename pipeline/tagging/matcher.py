@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import ahocorasick
 
 from pipeline.tagging import morph
-from pipeline.tagging.normalize import normalize
+from pipeline.tagging.normalize import normalize, words
 from pipeline.tagging.taxonomy import Term
 
-_TAIL = re.compile(r"[^\W\d_]*")
+SEP = "  "  # words are joined by two spaces so that adjacent keys never share a separator
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One accepted match: span in the normalised text and the concepts it stands for."""
+    """One accepted match: the matched words and the concepts they stand for."""
 
-    start: int
-    end: int
+    start: int  # offset in the prepared text (see `prepare`)
+    surface: str  # matched words, single-spaced
     concepts: tuple[int, ...]
+
+
+def prepare(text: str) -> tuple[str, int]:
+    """Text as the automaton reads it ("  w1  w2  ...  ") and its word count."""
+    ws = words(text)
+    return f"{SEP}{SEP.join(ws)}{SEP}", len(ws)
 
 
 def _expand(text: str, lang: str) -> list[str]:
@@ -32,67 +37,123 @@ def _expand(text: str, lang: str) -> list[str]:
     return [k for k in keys if k and "*" not in k]
 
 
-class Matcher:
-    """Finds lexicon terms at word boundaries; leftmost-longest wins where matches overlap."""
+def _normalize_term(text: str) -> tuple[str, bool]:
+    """A term's normalised words (inner `*` kept) and whether its last word is a stem."""
+    parts = [normalize(w.rstrip("*")) + ("*" if w.endswith("*") else "") for w in text.split()]
+    joined = " ".join(p for p in parts if p.strip("*"))
+    return joined.rstrip("*"), joined.endswith("*")
 
-    def __init__(self, terms: list[tuple[Term, int]]) -> None:
+
+# One automaton entry: surface, exact concepts, (concept, lang) stems, nested concepts.
+Entry = tuple[str, tuple[int, ...], tuple[tuple[int, str], ...], tuple[int, ...]]
+
+
+class Matcher:
+    """Finds lexicon terms at word boundaries, leftmost-longest, in one pass in C.
+
+    Keys are padded with spaces (" war " for a word, " войн" for a stem) and the text is
+    prepared as space-padded words, so the automaton only reports matches that start at a word
+    boundary, and pyahocorasick's `iter_long` resolves overlaps (leftmost-longest): "price war"
+    hides "war", "peace talks" is one hit. A stem's match is accepted when the rest of its word
+    is an ending its language allows (morph.py). Entities inside a longer term ("talks in
+    Istanbul") are reported with it (`nested`), unless the longer term is a mask (metaphor).
+    """
+
+    def __init__(
+        self,
+        terms: list[tuple[Term, int]],
+        *,
+        nested: frozenset[int] = frozenset(),
+        masks: frozenset[int] = frozenset(),
+        positional: frozenset[int] = frozenset(),
+    ) -> None:
+        # `positional`: concepts whose hits need their place in the text (negation check).
+        self._positional = positional
         exact: dict[str, set[int]] = {}
         stems: dict[str, set[tuple[int, str]]] = {}
         for term, concept in terms:
-            text = normalize(term.text)
+            text, is_stem = _normalize_term(term.text)
             lang = term.lang if term.lang != "xx" else morph.script_lang(text)
-            is_stem = text.endswith("*")
-            for key in _expand(text.rstrip("*"), lang):
+            for key in _expand(text, lang):
                 if is_stem:
                     stems.setdefault(key, set()).add((concept, lang))
                 else:
                     exact.setdefault(key, set()).add(concept)
+        entity_exact = {k: {c for c in v if c in nested} for k, v in exact.items()}
+        entity_exact = {k: v for k, v in entity_exact.items() if v}
+        entity_stems = {k: {(c, lang) for c, lang in v if c in nested} for k, v in stems.items()}
+        entity_stems = {k: v for k, v in entity_stems.items() if v}
         automaton = ahocorasick.Automaton()
-        for key in set(exact) | set(stems):
+        self.entries: list[Entry] = []
+        for key, concepts in exact.items():
+            inner: tuple[int, ...] = ()
+            if " " in key and not (concepts & masks):
+                inner = _nested_entities(key, entity_exact, entity_stems, concepts)
+            self.entries.append((key, tuple(sorted(concepts)), (), inner))
+            placed = bool(concepts & self._positional)
             automaton.add_word(
-                key,
-                (
-                    len(key),
-                    tuple(sorted(exact.get(key, ()))),
-                    tuple(sorted(stems.get(key, ()))),
-                ),
+                f" {key.replace(' ', SEP)} ", (len(key) + 2, len(self.entries) - 1, placed)
             )
+        for key, pairs in stems.items():
+            self.entries.append((key, (), tuple(sorted(pairs)), ()))
+            length = len(key.replace(" ", SEP)) + 1
+            automaton.add_word(f" {key.replace(' ', SEP)}", (length, len(self.entries) - 1, True))
         automaton.make_automaton()
         self._automaton = automaton
         self.size = len(automaton)
 
-    def find(self, text: str) -> list[Hit]:
-        """Accepted, non-overlapping hits in normalised `text`, left to right."""
-        if not text:
-            return []
-        n = len(text)
-        found: list[tuple[int, int, tuple[int, ...]]] = []
-        for end, (length, exact, stems) in self._automaton.iter(text):
-            start = end - length + 1
-            if start > 0 and text[start - 1].isalnum():
+    def scan(self, prepared: str) -> tuple[list[int], list[Hit]]:
+        """Entry ids of plain hits (counted, not placed), and placed hits (stems, positional)."""
+        plain: list[int] = []
+        placed: list[Hit] = []
+        entries = self.entries
+        for end, (length, entry_id, positional) in self._automaton.iter_long(prepared):
+            if not positional:
+                plain.append(entry_id)
                 continue
-            after = end + 1
-            if after < n and text[after].isalnum():
-                if not stems:
-                    continue
-                m = _TAIL.match(text, after)
-                assert m is not None
-                rest = m.group()
-                if after + len(rest) < n and text[after + len(rest)].isalnum():
-                    continue  # digits glued to the word
+            surface, exact, stems, inner = entries[entry_id]
+            start = end - length + 2  # first letter of the term
+            if stems:
+                word_end = prepared.find(" ", end + 1)
+                rest = prepared[end + 1 : word_end]
                 ids = tuple(c for c, lang in stems if morph.allows(lang, rest))
                 if ids:
-                    found.append((start, m.end(), ids))
-            else:
-                ids = exact + tuple(c for c, _ in stems)
-                found.append((start, after, ids))
-        if not found:
-            return []
-        found.sort(key=lambda h: (h[0], -h[1]))
-        hits: list[Hit] = []
-        last_end = -1
-        for start, end, ids in found:
-            if start >= last_end:
-                hits.append(Hit(start, end, ids))
-                last_end = end
+                    placed.append(Hit(start, surface + rest, ids))
+                continue
+            placed.append(Hit(start, surface, exact))
+            if inner:
+                placed.append(Hit(start, surface, inner))
+        return plain, placed
+
+    def find(self, prepared: str) -> list[Hit]:
+        """Every accepted hit as a Hit (plain ones without a meaningful offset)."""
+        plain, placed = self.scan(prepared)
+        hits = list(placed)
+        for entry_id in plain:
+            surface, exact, _, inner = self.entries[entry_id]
+            hits.append(Hit(-1, surface, exact))
+            if inner:
+                hits.append(Hit(-1, surface, inner))
         return hits
+
+
+def _nested_entities(
+    key: str,
+    entity_exact: dict[str, set[int]],
+    entity_stems: dict[str, set[tuple[int, str]]],
+    own: set[int],
+) -> tuple[int, ...]:
+    """Entity concepts named by some run of words inside a multiword key."""
+    ws = key.split(" ")
+    found: set[int] = set()
+    for i in range(len(ws)):
+        for j in range(i + 1, len(ws) + 1):
+            if j - i == len(ws):
+                continue
+            found |= entity_exact.get(" ".join(ws[i:j]), set())
+        word = ws[i]
+        for cut in range(3, len(word) + 1):
+            for concept, lang in entity_stems.get(word[:cut], ()):
+                if morph.allows(lang, word[cut:]):
+                    found.add(concept)
+    return tuple(sorted(found - own))

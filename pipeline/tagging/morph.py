@@ -59,15 +59,12 @@ _BY_LANG: dict[str, re.Pattern[str]] = {
 
 
 # Endings generated for a stem inside a multiword term ("войн* в украине"): nouns and adjectives.
+_CYR_INNER = (
+    "а я о е и ы у ю ь й і ї є ом ем ой ей ою ею ам ям ами ями ах ях ов ев ью ия ии ию ие ий ый "
+    "ая ое ые ого его ому ему ым им ых их ими ыми ую ої ій ім ів ові"
+)
 _INNER: dict[str, tuple[str, ...]] = {
-    "ru": tuple(
-        sorted(
-            set(
-                " а я о е и ы у ю ь й і ї є ом ем ой ей ою ею ам ям ами ями ах ях ов ев ью ия ии ию "
-                "ие ий ый ая ое ые ого его ому ему ым им ых их ими ыми ую ої ій ім ів ові".split(" ")
-            )
-        )
-    ),
+    "ru": tuple(sorted({"", *_CYR_INNER.split()})),
     "en": ("", "s", "es", "'s"),
     "tr": ("", "i", "u", "in", "un", "nin", "nun", "ler", "lar", "leri", "lari", "si", "su"),
 }

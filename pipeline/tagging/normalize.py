@@ -1,58 +1,65 @@
-"""Text normalisation shared by the lexicon and the texts it is matched against."""
+"""Text normalisation shared by the lexicon and the texts it is matched against.
+
+A normalised text is lower-case words: NFKC, casefold, Latin diacritics folded
+(Dolmabahçe -> dolmabahce, Turkish ı/İ -> i), ё -> е, and every run of characters that are not
+letters or digits (punctuation, apostrophes, dashes, whitespace) is a word break. Terms go
+through the same function, so "cease-fire", "İstanbul'da" and "Russia's" meet their lexicon
+entries ("cease fire", "istanbul da", "russia s") at word boundaries.
+"""
 
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 
-# Apostrophes and primes: Ukrainian writes ʼ or ’ inside words, Turkish before case suffixes.
-_APOSTROPHES = "’‘ʼʹ`´′＇‛"
-# Hyphens and dashes become spaces so "cease-fire" and "cease fire" are one form.
-_DASHES = "-‐‑‒–—―−"
 
-
-def _build_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
-    # Latin letters with diacritics -> base letter (Dolmabahçe -> dolmabahce, Şam -> sam).
+def _build_fold() -> dict[str, str]:
+    fold: dict[str, str] = {}
+    # Latin letters with diacritics -> base letter (ç -> c, ş -> s, ğ -> g, ö -> o, ü -> u).
     for cp in list(range(0x00C0, 0x0250)) + list(range(0x1E00, 0x1F00)):
         ch = chr(cp)
         decomposed = unicodedata.normalize("NFD", ch)
         base = decomposed[0]
         if len(decomposed) > 1 and base.isascii() and base.isalpha():
-            table[cp] = base.lower()
-    table[ord("ı")] = "i"  # Turkish dotless i: ISTANBUL, İstanbul and ıstanbul all meet at "i"
-    table[ord("ё")] = "е"
-    table[ord("ß")] = "ss"
-    for ch in _APOSTROPHES:
-        table[ord(ch)] = "'"
-    for ch in _DASHES:
-        table[ord(ch)] = " "
+            fold[ch] = base.lower()
+    fold["ı"] = "i"  # Turkish dotless i: ISTANBUL, İstanbul and ıstanbul all meet at "i"
+    fold["ё"] = "е"
+    # Modifier-letter apostrophes are letters to Unicode, word breaks to us (Ukrainian мʼясо).
+    fold["ʼ"] = " "
+    fold["ʹ"] = " "
     # Leftover combining marks: the dot casefold leaves on İ, stress accents in Cyrillic.
     for cp in range(0x0300, 0x0370):
-        table[cp] = None
-    table[0x00AD] = None  # soft hyphen
-    table[0x200B] = None  # zero-width space
-    table[0x200C] = None
-    table[0x200D] = None
-    table[0xFEFF] = None
-    return table
+        fold[chr(cp)] = ""
+    return fold
 
 
-_TABLE = _build_table()
+_FOLD = _build_fold()
+_FOLD_RE = re.compile("[" + re.escape("".join(sorted(_FOLD))) + "]")
+_WORDS = re.compile(r"[^\W_]+")
+# ASCII punctuation -> space; translate() has a fast path for ASCII-to-ASCII tables.
+_ASCII_BREAKS = str.maketrans({c: " " for c in string.punctuation})
+# Typographic punctuation common in otherwise-ASCII news text; replacing it keeps the fast path.
+_TYPOGRAPHIC = "’‘“”–—…«»•·′″\u00a0\u2009\u202f"
+
+
+def _fold(match: re.Match[str]) -> str:
+    return _FOLD[match.group()]
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of a text."""
+    if not text.isascii():
+        for ch in _TYPOGRAPHIC:
+            if ch in text:
+                text = text.replace(ch, " ")
+    if text.isascii():
+        return text.lower().translate(_ASCII_BREAKS).split()
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _FOLD_RE.sub(_fold, text)
+    return _WORDS.findall(text)
 
 
 def normalize(text: str) -> str:
-    """NFKC, casefold, fold Latin diacritics, ё->е, one apostrophe, dashes and runs of space to one space."""
-    if text.isascii():
-        text = text.lower().replace("-", " ")
-    else:
-        text = unicodedata.normalize("NFKC", text).casefold().translate(_TABLE)
-    return " ".join(text.split())
-
-
-_NOT_WORD = re.compile(r"[^\w']+")
-
-
-def tokens(text: str) -> list[str]:
-    """Normalised word tokens (used for counting words, not for matching)."""
-    return [t for t in _NOT_WORD.split(normalize(text)) if t]
+    """Normalised words joined by single spaces."""
+    return " ".join(words(text))

@@ -9,15 +9,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pipeline.tagging.matcher import Hit, Matcher
-from pipeline.tagging.normalize import normalize
+from pipeline.tagging.matcher import Matcher, prepare
 from pipeline.tagging.taxonomy import Concept, Taxonomy, load_taxonomy
 
 TITLE, BODY = "title", "body"
 # A title hit counts as this many body hits for tag scores and theatre support.
 TITLE_WEIGHT = 2.0
 # Words that turn the next term around ("no casualties", "без жертв", "non-violent").
-NEGATORS = frozenset({"no", "not", "non", "without", "never", "nor", "нет", "не", "без", "ні", "жодних"})
+NEGATORS = frozenset(
+    {"no", "not", "non", "without", "never", "nor", "нет", "не", "без", "ні", "жодних"}
+)
 # Features a negator moves into the "negated" feature (event words like "ceasefire" keep counting:
 # "no ceasefire violations" is still about the conflict).
 NEGATABLE = frozenset({"violence", "casualties", "war", "attack"})
@@ -68,7 +69,7 @@ class TagResult:
     def places(self) -> list[Tag]:
         return self._kind("place")
 
-    def to_json(self, id: Any = None) -> dict[str, Any]:  # noqa: A002 - the JSONL field is "id"
+    def to_json(self, id: Any = None) -> dict[str, Any]:
         """The `newsdesk tag` output object."""
         return {
             "id": id,
@@ -99,7 +100,7 @@ def _sigmoid(z: float) -> float:
 
 
 def _negated(text: str, start: int) -> bool:
-    words = text[max(0, start - 16) : start].split()
+    words = text[max(0, start - 24) : start].split()
     return bool(words) and (words[-1] in NEGATORS or (len(words) > 1 and words[-2] in NEGATORS))
 
 
@@ -109,12 +110,13 @@ class _Zone:
 
     features: Counter[str]
     concepts: Counter[int]
-    surfaces: Counter[tuple[int, str, str]]  # (concept, surface, note)
+    by_concept: dict[int, Counter[tuple[str, str]]]  # concept -> (surface, note) counts
+    surfaces: Counter[tuple[str, str]]  # every hit once: (surface, note)
     words: int
 
 
 class Tagger:
-    """Tags texts with topics, event types, theatres, actors and places; scores conflict relevance."""
+    """Tags topics, event types, theatres, actors and places; scores conflict relevance."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
@@ -122,7 +124,19 @@ class Tagger:
         self.directory = taxonomy.directory
         self._concepts: list[Concept] = list(taxonomy.concepts.values())
         index = {c.key: i for i, c in enumerate(self._concepts)}
-        self._matcher = Matcher([(t, index[t.concept]) for t in taxonomy.terms])
+        self._matcher = Matcher(
+            [(t, index[t.concept]) for t in taxonomy.terms],
+            nested=frozenset(
+                i for i, c in enumerate(self._concepts) if c.kind in {"actor", "place"}
+            ),
+            masks=frozenset(i for i, c in enumerate(self._concepts) if c.mask),
+            positional=frozenset(
+                i for i, c in enumerate(self._concepts) if c.feature in NEGATABLE and not c.mask
+            ),
+        )
+        # Concepts that become tags (cues only feed the score and the overall evidence).
+        self._tagged = frozenset(i for i, c in enumerate(self._concepts) if c.kind != "cue")
+        self._entry_cache: dict[int, tuple[str, tuple[tuple[int, str, str], ...]]] = {}
         self._model = taxonomy.model
         topic_names = {c.id: c.name for c in self._concepts if c.kind == "topic"}
         self._topic_names = topic_names
@@ -142,15 +156,44 @@ class Tagger:
     def pattern_count(self) -> int:
         return self._matcher.size
 
-    def _zone(self, text: str) -> tuple[_Zone, str, list[Hit]]:
-        norm = normalize(text) if text else ""
-        hits = self._matcher.find(norm)
+    def _entry_info(self, entry_id: int) -> tuple[str, tuple[tuple[int, str, str], ...]]:
+        """Surface and (concept, feature, note) triples of a plain automaton entry, cached."""
+        info = self._entry_cache.get(entry_id)
+        if info is None:
+            surface, exact, _, inner = self._matcher.entries[entry_id]
+            triples = tuple(
+                (ci, self._concepts[ci].feature, "metaphor" if self._concepts[ci].mask else "")
+                for ci in (*exact, *inner)
+            )
+            info = self._entry_cache[entry_id] = (surface, triples)
+        return info
+
+    def _zone(self, text: str) -> _Zone:
+        prepared, n_words = prepare(text) if text else ("", 0)
         features: Counter[str] = Counter()
         concepts: Counter[int] = Counter()
-        surfaces: Counter[tuple[int, str, str]] = Counter()
-        for hit in hits:
-            surface = norm[hit.start : hit.end]
+        by_concept: dict[int, Counter[tuple[str, str]]] = {}
+        surfaces: Counter[tuple[str, str]] = Counter()
+        if not prepared:
+            return _Zone(features, concepts, by_concept, surfaces, 0)
+        plain, placed = self._matcher.scan(prepared)
+        tagged = self._tagged
+        for entry_id, n in Counter(plain).items():
+            surface, triples = self._entry_info(entry_id)
+            hit_note = ""
+            for ci, feature, note in triples:
+                features[feature] += n
+                if note:
+                    hit_note = note
+                else:
+                    concepts[ci] += n
+                if ci in tagged:
+                    by_concept.setdefault(ci, Counter())[(surface, note)] += n
+            surfaces[(surface, hit_note)] += n
+        for hit in placed:
+            surface = hit.surface
             negated = None
+            hit_note = ""
             for ci in hit.concepts:
                 concept = self._concepts[ci]
                 feature = concept.feature
@@ -159,20 +202,22 @@ class Tagger:
                     note = "metaphor"
                 elif feature in NEGATABLE:
                     if negated is None:
-                        negated = _negated(norm, hit.start)
+                        negated = _negated(prepared, hit.start)
                     if negated:
                         feature, note = "negated", "negated"
                 features[feature] += 1
                 if not note:
                     concepts[ci] += 1
-                surfaces[(ci, surface, note)] += 1
-        words = norm.count(" ") + 1 if norm else 0
-        return _Zone(features, concepts, surfaces, words), norm, hits
+                hit_note = hit_note or note
+                if ci in tagged:
+                    by_concept.setdefault(ci, Counter())[(surface, note)] += 1
+            surfaces[(surface, hit_note)] += 1
+        return _Zone(features, concepts, by_concept, surfaces, n_words)
 
     def features(self, title: str | None, text: str | None) -> dict[str, float]:
         """Model inputs for a text (also used offline to fit the weights)."""
-        t, _, _ = self._zone(title or "")
-        b, _, _ = self._zone(text or "")
+        t = self._zone(title or "")
+        b = self._zone(text or "")
         return feature_vector(t, b)
 
     def _score(self, x: dict[str, float]) -> float:
@@ -183,8 +228,8 @@ class Tagger:
     def tag(self, title: str | None, text: str | None, language: str | None = None) -> TagResult:
         """Tag one text. `language` is accepted for the record: every lexicon is always matched."""
         del language  # headlines mix scripts; all languages' terms are in one automaton
-        t, _, _ = self._zone(title or "")
-        b, _, _ = self._zone(text or "")
+        t = self._zone(title or "")
+        b = self._zone(text or "")
         x = feature_vector(t, b)
         score = self._score(x)
         if not has_conflict_evidence(x):
@@ -201,31 +246,33 @@ class Tagger:
         )
 
     def _tags(self, t: _Zone, b: _Zone, is_conflict: bool) -> list[Tag]:
-        weight: Counter[int] = Counter()
+        weight: dict[int, float] = {}
         for ci, n in t.concepts.items():
-            weight[ci] += TITLE_WEIGHT * n
+            weight[ci] = weight.get(ci, 0.0) + TITLE_WEIGHT * n
         for ci, n in b.concepts.items():
-            weight[ci] += n
+            weight[ci] = weight.get(ci, 0.0) + n
         tags: list[Tag] = []
-        topic_weight: Counter[str] = Counter()
+        topic_weight: dict[str, float] = {}
         topic_sources: dict[str, set[int]] = {}
-        theatre_weight: Counter[str] = Counter()
+        theatre_weight: dict[str, float] = {}
         theatre_sources: dict[str, set[int]] = {}
         for ci, w in weight.items():
             c = self._concepts[ci]
             for code in c.topics:
-                topic_weight[code] += w
+                topic_weight[code] = topic_weight.get(code, 0.0) + w
                 topic_sources.setdefault(code, set()).add(ci)
             for conflict in c.conflicts:
                 # Direct theatre names count fully; states shared by several theatres are split.
-                theatre_weight[conflict] += w / len(c.conflicts)
+                theatre_weight[conflict] = theatre_weight.get(conflict, 0.0) + w / len(c.conflicts)
                 theatre_sources.setdefault(conflict, set()).add(ci)
             if c.kind == "conflict":
-                theatre_weight[c.id] += 2 * w
+                theatre_weight[c.id] = theatre_weight.get(c.id, 0.0) + 2 * w
                 theatre_sources.setdefault(c.id, set()).add(ci)
             if c.kind in {"event", "actor", "place"}:
                 ev = _evidence(t, b, {ci})
-                tags.append(Tag(kind=c.kind, value=c.name, code=c.id, score=_saturate(w), evidence=ev))
+                tags.append(
+                    Tag(kind=c.kind, value=c.name, code=c.id, score=_saturate(w), evidence=ev)
+                )
         for code, w in topic_weight.items():
             ev = _evidence(t, b, topic_sources[code])
             name = self._topic_names[code]
@@ -237,7 +284,13 @@ class Tagger:
                     ev = _evidence(t, b, theatre_sources[conflict])
                     name = self._conflict_names[conflict]
                     tags.append(
-                        Tag(kind="conflict", value=name, code=conflict, score=_saturate(w / 2), evidence=ev)
+                        Tag(
+                            kind="conflict",
+                            value=name,
+                            code=conflict,
+                            score=_saturate(w / 2),
+                            evidence=ev,
+                        )
                     )
         kind_order = {"topic": 0, "event": 1, "conflict": 2, "actor": 3, "place": 4}
         tags.sort(key=lambda tag: (kind_order[tag.kind], -tag.score, tag.value))
@@ -247,14 +300,44 @@ class Tagger:
 # Feature groups that say "this text is about another subject" and those that say "about conflict";
 # their balance matters in long texts where a domestic story mentions a war in passing.
 OTHER_SUBJECTS = frozenset(
-    {"sports", "business", "economy", "tech", "entertainment", "domestic_politics", "health",
-     "disaster", "metaphor", "politician"}
+    {
+        "sports",
+        "business",
+        "economy",
+        "tech",
+        "entertainment",
+        "domestic_politics",
+        "health",
+        "disaster",
+        "metaphor",
+        "politician",
+    }
 )
 CONFLICT_SUBJECTS = frozenset(
-    {"war", "military", "weapons", "attack", "violence", "terror", "security_ops", "armed_group",
-     "conflict_name", "conflict_state", "theatre_place", "leader", "org_military", "peace",
-     "prisoners", "territorial", "casualties", "humanitarian", "nuclear", "region_state",
-     "region_leader", "unrest"}
+    {
+        "war",
+        "military",
+        "weapons",
+        "attack",
+        "violence",
+        "terror",
+        "security_ops",
+        "armed_group",
+        "conflict_name",
+        "conflict_state",
+        "theatre_place",
+        "leader",
+        "org_military",
+        "peace",
+        "prisoners",
+        "territorial",
+        "casualties",
+        "humanitarian",
+        "nuclear",
+        "region_state",
+        "region_leader",
+        "unrest",
+    }
 )
 
 
@@ -265,27 +348,39 @@ def _share(features: Counter[str]) -> float | None:
 
 
 # Any of these lets the model decide; with none of them a text is not conflict-related.
-EVIDENCE = CONFLICT_SUBJECTS | {"sanctions", "power_state", "attack_weak", "violence_weak"}
+# Leaders and states that are not at war are left out: "Putin" in an economy story is tagged
+# as an actor but cannot by itself make the story conflict-related.
+EVIDENCE = (CONFLICT_SUBJECTS | {"sanctions", "attack_weak", "violence_weak"}) - {
+    "leader",
+    "region_state",
+    "region_leader",
+}
 
 
 def has_conflict_evidence(x: dict[str, float]) -> bool:
-    """True when some title or body hit is conflict vocabulary (not only cues for other subjects)."""
+    """True when some hit is conflict vocabulary, not only cues for other subjects."""
     return any(k[2:] in EVIDENCE for k in x if k[:2] in {"t:", "b:"})
 
 
 def feature_vector(t: _Zone, b: _Zone) -> dict[str, float]:
-    """Log counts per feature group for title and body, and body densities per 100 words.
+    """Log counts per feature group for title and body, and densities per 100 words.
 
     No length feature on purpose: in the dev set short texts are mostly war headlines, and a
     model that learns "short means conflict" would flag every empty-handed brief.
     """
     x: dict[str, float] = {}
+    weighted: dict[str, float] = {}
     for f, n in t.features.items():
         x["t:" + f] = math.log1p(n)
-    per = 100.0 / max(b.words, 100)
+        weighted[f] = weighted.get(f, 0.0) + TITLE_WEIGHT * n
     for f, n in b.features.items():
         x["b:" + f] = math.log1p(n)
-        x["d:" + f] = min(n * per, 5.0)
+        weighted[f] = weighted.get(f, 0.0) + n
+    # Density over the whole text, title hits counted TITLE_WEIGHT times: a hit in a one-line
+    # body must not outweigh the same hit in the title.
+    per = 100.0 / max(t.words + b.words, 100)
+    for f, hits in weighted.items():
+        x["d:" + f] = min(hits * per, 5.0)
     for name, zone in (("s:title", t), ("s:body", b)):
         share = _share(zone.features)
         if share is not None:
@@ -294,12 +389,15 @@ def feature_vector(t: _Zone, b: _Zone) -> dict[str, float]:
 
 
 def _evidence(t: _Zone, b: _Zone, only: set[int] | None) -> tuple[str, ...]:
+    """Items "zone:surface [xN] [(note)]", title first, most frequent first."""
     out: list[str] = []
     for zone_name, zone in ((TITLE, t), (BODY, b)):
-        merged: Counter[tuple[str, str]] = Counter()
-        for (ci, surface, note), n in zone.surfaces.items():
-            if only is None or ci in only:
-                merged[(surface, note)] += n
+        if only is None:
+            merged = zone.surfaces
+        else:
+            merged = Counter()
+            for ci in only:
+                merged.update(zone.by_concept.get(ci, ()))
         for (surface, note), n in sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])):
             item = f"{zone_name}:{surface}"
             if n > 1:

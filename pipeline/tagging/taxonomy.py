@@ -1,4 +1,4 @@
-"""Load and check the taxonomy CSVs in seeds/taxonomy: concepts, their surface terms, model weights."""
+"""Load and check the taxonomy CSVs in seeds/taxonomy: concepts, surface terms, model weights."""
 
 from __future__ import annotations
 

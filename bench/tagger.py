@@ -1,0 +1,140 @@
+"""Tagger speed on one core: articles/s for ~3 KB articles, beside a regex baseline in the same run.
+
+    .venv/bin/python bench/tagger.py [--n 2000] [--dev ../shared/data/labeled/conflict_dev.jsonl]
+
+Articles are built from the project's own fixtures (and, when the dev set is present, from its
+long `abp` texts cut to ~3 KB). The baseline is one compiled alternation of English war words
+with \\b boundaries and IGNORECASE: what a "plain list of war words" rule costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pipeline.tagging import get_tagger
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "tagging" / "labelled.jsonl"
+DEV = ROOT.parent / "shared" / "data" / "labeled" / "conflict_dev.jsonl"
+TARGET_BYTES = 3000
+
+BASELINE_WORDS = [
+    "war",
+    "wars",
+    "warfare",
+    "invasion",
+    "ceasefire",
+    "cease-fire",
+    "truce",
+    "airstrike",
+    "airstrikes",
+    "shelling",
+    "missile",
+    "missiles",
+    "rocket",
+    "rockets",
+    "drone",
+    "drones",
+    "bomb",
+    "bombing",
+    "bombings",
+    "attack",
+    "attacks",
+    "attacked",
+    "killed",
+    "wounded",
+    "troops",
+    "soldiers",
+    "military",
+    "army",
+    "militants",
+    "militant",
+    "terrorist",
+    "terrorists",
+    "terrorism",
+    "insurgents",
+    "rebels",
+    "hostage",
+    "hostages",
+    "sanctions",
+    "peace",
+    "talks",
+    "prisoner",
+    "exchange",
+    "casualties",
+    "refugees",
+    "humanitarian",
+    "mobilisation",
+    "mobilization",
+    "occupation",
+    "annexation",
+    "artillery",
+]
+
+
+def build_articles(n: int, dev: Path | None) -> list[tuple[str, str]]:
+    texts: list[tuple[str, str]] = []
+    if dev and dev.exists():
+        with dev.open(encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                body = row.get("text") or ""
+                if len(body.encode()) >= TARGET_BYTES:
+                    texts.append((row.get("title") or "", body))
+    if not texts:
+        rows = [json.loads(x) for x in FIXTURES.read_text(encoding="utf-8").splitlines() if x]
+        body = " ".join(f"{r['title']}. {r['text']}" for r in rows)
+        texts = [(str(r["title"]), body) for r in rows]
+    articles = []
+    for i in range(n):
+        title, body = texts[i % len(texts)]
+        cut = body.encode()[:TARGET_BYTES].decode("utf-8", "ignore")
+        articles.append((title, cut))
+    return articles
+
+
+def run(n: int, dev: Path | None) -> dict[str, float]:
+    articles = build_articles(n, dev)
+    mean_bytes = sum(len((t + b).encode()) for t, b in articles) / len(articles)
+    tagger = get_tagger()
+    tagger.tag(*articles[0])  # warm-up
+    start = time.perf_counter()
+    positives = sum(tagger.tag(title, body).is_conflict for title, body in articles)
+    tagger_s = time.perf_counter() - start
+
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, BASELINE_WORDS)) + r")\b", re.I)
+    start = time.perf_counter()
+    baseline_positives = sum(
+        1 for title, body in articles if len(pattern.findall(title + "\n" + body)) >= 2
+    )
+    regex_s = time.perf_counter() - start
+    return {
+        "articles": len(articles),
+        "mean_bytes": round(mean_bytes),
+        "tagger_articles_per_s": round(len(articles) / tagger_s),
+        "regex_articles_per_s": round(len(articles) / regex_s),
+        "tagger_vs_regex": round(regex_s / tagger_s, 2),
+        "tagger_positive_share": round(positives / len(articles), 3),
+        "regex_positive_share": round(baseline_positives / len(articles), 3),
+        "patterns": tagger.pattern_count,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=3000)
+    parser.add_argument("--dev", type=Path, default=DEV)
+    args = parser.parse_args()
+    print(json.dumps(run(args.n, args.dev), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
