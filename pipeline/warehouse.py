@@ -172,6 +172,27 @@ class LoadResult:
         }
 
 
+STALE_STAGING_SECONDS = 6 * 3600
+
+
+def discard_stale(staging_dir: Path, *, now: float | None = None) -> list[Path]:
+    """Remove staging left by passes killed before they finished (no READY, untouched for 6 h)."""
+    if not staging_dir.exists():
+        return []
+    cutoff = (now if now is not None else time.time()) - STALE_STAGING_SECONDS
+    stale = [
+        p
+        for p in staging_dir.iterdir()
+        if p.is_dir()
+        and not (p / READY_MARKER).exists()
+        and max((f.stat().st_mtime for f in p.iterdir()), default=p.stat().st_mtime) < cutoff
+    ]
+    for path in stale:
+        log.warning("discarding unfinished staging of a killed pass: %s", path)
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
 def pending_runs(staging_dir: Path) -> list[Path]:
     """Staged runs that finished staging (READY) but were not merged yet, oldest first."""
     if not staging_dir.exists():
@@ -270,6 +291,7 @@ def load_staged(
     db_path: Path, staging_dir: Path, *, now: datetime | None = None, wait_seconds: float = 30.0
 ) -> list[LoadResult]:
     """Merge every staged run that is ready (leftovers of killed or blocked passes first)."""
+    discard_stale(staging_dir)
     runs = pending_runs(staging_dir)
     if not runs:
         return []

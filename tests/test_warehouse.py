@@ -3,6 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import pytest
 from pipeline.models import Article, Feed, FeedFetch, RunReport, Tagging
 from pipeline.staging import StagedRun
 from pipeline.warehouse import (
+    STALE_STAGING_SECONDS,
     WarehouseLocked,
     connect,
+    discard_stale,
     load_staged,
     migrate,
     migrations,
@@ -152,11 +155,15 @@ def test_leftover_staged_runs_are_merged_oldest_first(tmp_path: Path) -> None:
         ).fetchone() == ("new",)
 
 
-def test_unfinished_staging_is_not_merged(tmp_path: Path) -> None:
+def test_unfinished_staging_is_not_merged_and_is_discarded_when_stale(tmp_path: Path) -> None:
     staged = StagedRun(tmp_path / "staging", "r1")
     staged.add_article(article(1))
     staged.flush()  # killed before finish(): no READY marker
     assert load_staged(tmp_path / "w.duckdb", tmp_path / "staging") == []
+    assert staged.path.exists()  # a pass still staging is left alone
+    later = time.time() + STALE_STAGING_SECONDS + 60
+    assert discard_stale(tmp_path / "staging", now=later) == [staged.path]
+    assert not staged.path.exists()
 
 
 def test_a_held_lock_makes_the_loader_wait_then_fail_naming_the_holder(tmp_path: Path) -> None:
