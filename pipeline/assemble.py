@@ -10,12 +10,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 
 from pipeline.extract import detect_language, extract_html
 from pipeline.models import Article, FeedItem, Tagging
-from pipeline.tagging import Tagger
+from pipeline.tagging import get_tagger
 
 # A page text shorter than this is a stub (video page, paywall teaser): the summary is better.
 MIN_PAGE_WORDS = 40
@@ -33,12 +31,6 @@ class PageJob:
     error: str | None = None
     retry: bool = False
     taxonomy_dir: str | None = None
-
-
-@lru_cache(maxsize=4)
-def get_tagger(taxonomy_dir: str | None) -> Tagger:
-    """One compiled tagger per worker process."""
-    return Tagger.load(Path(taxonomy_dir) if taxonomy_dir else None)
 
 
 def content_hash(text: str) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.assemble import get_tagger, tag_text
+from pipeline.assemble import tag_text
 from pipeline.config import Settings
 from pipeline.models import Article, RunReport
 from pipeline.staging import StagedRun
+from pipeline.tagging import get_tagger
 from pipeline.warehouse import LoadResult, connect, load_staged
 
 _COLUMNS = (

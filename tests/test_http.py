@@ -572,7 +572,8 @@ def test_robots_500_disallows_everything_for_the_pass(httpserver: HTTPServer) ->
             return [await http.get(httpserver.url_for(p)) for p in ("/page", "/other")]
 
     results = run(go())
-    assert [r.error for r in results] == ["blocked by robots.txt"] * 2
+    unavailable = "robots.txt unavailable: http 500 (gave up after 2 attempts)"
+    assert [r.error for r in results] == [unavailable] * 2
     assert paths(httpserver) == ["/robots.txt", "/robots.txt"]  # one retry, then cached
 
 
@@ -582,7 +583,8 @@ def test_robots_unreachable_disallows() -> None:
             return await http.get(server.url("/page"))
 
     result = against(stall, scenario)
-    assert result.error == "blocked by robots.txt"
+    assert result.error == "robots.txt unavailable: timeout: read timed out after 0.2s"
+    assert result.attempts == 0  # the page itself was never requested
 
 
 def test_robots_group_for_our_product_token_applies(httpserver: HTTPServer) -> None:

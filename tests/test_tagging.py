@@ -104,8 +104,8 @@ def _copy_taxonomy(tmp_path: Path) -> Path:
     [
         ("events.csv", "mobilisation,mobilisation", "ceasefire,mobilisation", "duplicate id"),
         ("topics.csv", "20000063,20000062", "20000063,29999999", "unknown parent"),
-        ("terms_en.csv", "cue:metaphor,price war*|", "cue:metaphor,price war*||", "empty term"),
-        ("terms_en.csv", "cue:metaphor,price war*|", "cue:metaphor,price war*,x|", "more fields"),
+        ("terms_en.csv", "cue:metaphor,phoney war|", "cue:metaphor,phoney war||", "empty term"),
+        ("terms_en.csv", "cue:metaphor,phoney war|", "cue:metaphor,phoney war,x|", "more fields"),
         ("actors.csv", ",ru-ua,leader,putin|", ",xx-yy,leader,putin|", "unknown conflict"),
     ],
 )

@@ -75,7 +75,11 @@ class Matcher:
             text, is_stem = _normalize_term(term.text)
             lang = term.lang if term.lang != "xx" else morph.script_lang(text)
             for key in _expand(text, lang):
-                if is_stem:
+                if is_stem and lang in morph.CLOSED_ENDINGS:
+                    # Few endings (English, generic Latin): list the forms, no check at match time.
+                    for ending in morph.CLOSED_ENDINGS[lang]:
+                        exact.setdefault(key + ending, set()).add(concept)
+                elif is_stem:
                     stems.setdefault(key, set()).add((concept, lang))
                 else:
                     exact.setdefault(key, set()).add(concept)

@@ -45,6 +45,14 @@ _CYR_ENDING = re.compile(
     f"(?:{_alternation(_CYR_NOUN + ' ' + _CYR_ADJ + ' ' + _CYR_VERB)})?(?:ся|сь|ся)?"
 )
 _EN_ENDING = re.compile(f"(?:{_alternation(_EN)})?")
+# Languages whose few endings are expanded into full forms when the automaton is built.
+CLOSED_ENDINGS: dict[str, tuple[str, ...]] = {
+    "en": ("", "s", "es", "ed", "d", "ing", "er", "ers"),
+    "xx": ("", "s", "e", "es", "en", "n", "er", "ern"),
+    "de": ("", "s", "e", "es", "en", "n", "er", "ern"),
+    "fr": ("", "s", "e", "es", "x"),
+    "es": ("", "s", "es", "a", "as", "o", "os"),
+}
 _TR_ENDING = re.compile(f"(?:{_alternation(_TR_MORPHEMES)}){{0,4}}")
 # Latin languages without their own rules (fr, de, es ...): plural and a few endings only.
 _LATIN_ENDING = re.compile("(?:s|e|es|en|n|er|ern|n)?")

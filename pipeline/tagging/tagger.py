@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.tagging.matcher import Matcher, prepare
-from pipeline.tagging.taxonomy import Concept, Taxonomy, load_taxonomy
+from pipeline.tagging.taxonomy import (
+    Concept,
+    Taxonomy,
+    default_dir,
+    load_taxonomy,
+    taxonomy_files,
+)
 
 TITLE, BODY = "title", "body"
 # A title hit counts as this many body hits for tag scores and theatre support.
@@ -188,7 +194,10 @@ class Tagger:
                 else:
                     concepts[ci] += n
                 if ci in tagged:
-                    by_concept.setdefault(ci, Counter())[(surface, note)] += n
+                    counter = by_concept.get(ci)
+                    if counter is None:
+                        counter = by_concept[ci] = Counter()
+                    counter[(surface, note)] += n
             surfaces[(surface, hit_note)] += n
         for hit in placed:
             surface = hit.surface
@@ -210,7 +219,10 @@ class Tagger:
                     concepts[ci] += 1
                 hit_note = hit_note or note
                 if ci in tagged:
-                    by_concept.setdefault(ci, Counter())[(surface, note)] += 1
+                    counter = by_concept.get(ci)
+                    if counter is None:
+                        counter = by_concept[ci] = Counter()
+                    counter[(surface, note)] += 1
             surfaces[(surface, hit_note)] += 1
         return _Zone(features, concepts, by_concept, surfaces, n_words)
 
@@ -394,6 +406,8 @@ def _evidence(t: _Zone, b: _Zone, only: set[int] | None) -> tuple[str, ...]:
     for zone_name, zone in ((TITLE, t), (BODY, b)):
         if only is None:
             merged = zone.surfaces
+        elif len(only) == 1:
+            merged = zone.by_concept.get(next(iter(only)), Counter())
         else:
             merged = Counter()
             for ci in only:
@@ -411,14 +425,18 @@ def _evidence(t: _Zone, b: _Zone, only: set[int] | None) -> tuple[str, ...]:
 
 
 @cache
-def _cached(directory: str, version: str) -> Tagger:
-    del version  # part of the key: a changed taxonomy loads afresh
+def _cached(directory: str, stamp: tuple[tuple[str, int, int], ...]) -> Tagger:
+    del stamp  # part of the cache key: edited files load afresh
     return Tagger.load(Path(directory))
 
 
 def get_tagger(taxonomy_dir: str | Path | None = None) -> Tagger:
-    """A process-wide tagger per taxonomy directory, rebuilt when the files' version changes."""
-    from pipeline.tagging.taxonomy import compute_version, default_dir
+    """A process-wide tagger per taxonomy directory, rebuilt when a taxonomy file changes.
 
+    Cheap to call per article: it only stats the files (name, size, mtime) to find its cache entry.
+    """
     directory = Path(taxonomy_dir).resolve() if taxonomy_dir else default_dir()
-    return _cached(str(directory), compute_version(directory))
+    stamp = tuple(
+        (p.name, (st := p.stat()).st_size, st.st_mtime_ns) for p in taxonomy_files(directory)
+    )
+    return _cached(str(directory), stamp)
