@@ -339,7 +339,8 @@ def test_retag_touches_only_outdated_articles_and_keeps_tags_a_set(
     assert retag(settings)[0].articles_staged == 0  # nothing outdated
     with connect(db) as con:
         con.execute(
-            "UPDATE articles SET tagger_version = 'old', is_conflict = NULL WHERE url LIKE '%/a/1.html'"
+            "UPDATE articles SET tagger_version = 'old', is_conflict = NULL"
+            " WHERE url LIKE '%/a/1.html'"
         )
     report, _ = retag(settings)
     assert (report.articles_staged, report.articles_updated) == (1, 1)

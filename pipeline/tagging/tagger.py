@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
@@ -430,13 +431,26 @@ def _cached(directory: str, stamp: tuple[tuple[str, int, int], ...]) -> Tagger:
     return Tagger.load(Path(directory))
 
 
+# directory -> (when its files were last stat-ed, tagger); see get_tagger.
+_RECENT: dict[str, tuple[float, Tagger]] = {}
+RECHECK_SECONDS = 5.0
+
+
 def get_tagger(taxonomy_dir: str | Path | None = None) -> Tagger:
     """A process-wide tagger per taxonomy directory, rebuilt when a taxonomy file changes.
 
-    Cheap to call per article: it only stats the files (name, size, mtime) to find its cache entry.
+    Cheap enough to call per article: the files are stat-ed (name, size, mtime) at most every
+    RECHECK_SECONDS per directory; in between the same tagger is returned.
     """
+    key = str(taxonomy_dir) if taxonomy_dir else ""
+    now = time.monotonic()
+    recent = _RECENT.get(key)
+    if recent is not None and now - recent[0] < RECHECK_SECONDS:
+        return recent[1]
     directory = Path(taxonomy_dir).resolve() if taxonomy_dir else default_dir()
     stamp = tuple(
         (p.name, (st := p.stat()).st_size, st.st_mtime_ns) for p in taxonomy_files(directory)
     )
-    return _cached(str(directory), stamp)
+    tagger = _cached(str(directory), stamp)
+    _RECENT[key] = (now, tagger)
+    return tagger
