@@ -13,9 +13,10 @@ from pipeline.archive import read_captures, warc_files
 from pipeline.assemble import PageJob, assemble_article
 from pipeline.config import Settings
 from pipeline.models import FeedItem, RunReport
+from pipeline.run import merge_staged
 from pipeline.staging import StagedRun
 from pipeline.urls import UrlError, article_id, canonical_url
-from pipeline.warehouse import LoadResult, connect, load_staged
+from pipeline.warehouse import LoadResult, connect
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +94,4 @@ def reprocess(
             staged.add_article(article)
             report.articles_staged += 1
     staged.finish(report, source="reprocess", started_at=now)
-    loaded = load_staged(
-        settings.db_path, settings.staging_dir, wait_seconds=settings.lock_wait_seconds
-    )
-    for result in loaded:
-        if result.run_id == run_id:
-            report.articles_updated = result.updated
-    return report, loaded
+    return report, merge_staged(settings, report)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from pipeline.assemble import tag_text
 from pipeline.config import Settings
 from pipeline.models import Article, RunReport
+from pipeline.run import merge_staged
 from pipeline.staging import StagedRun
 from pipeline.tagging import get_tagger
-from pipeline.warehouse import LoadResult, connect, load_staged
+from pipeline.warehouse import LoadResult, connect
 
 _COLUMNS = (
     "article_id, url, canonical_url, feed_url, outlet, title, author, published_at, fetched_at,"
@@ -44,10 +45,4 @@ def retag(
                 staged.add_article(Article(**fields))
                 report.articles_staged += 1
     staged.finish(report, source="retag", started_at=now)
-    loaded = load_staged(
-        settings.db_path, settings.staging_dir, wait_seconds=settings.lock_wait_seconds
-    )
-    for result in loaded:
-        if result.run_id == run_id:
-            report.articles_updated = result.updated
-    return report, loaded
+    return report, merge_staged(settings, report)

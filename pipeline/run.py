@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pipeline.archive import Capture, CaptureKind, CaptureWriter
 from pipeline.assemble import PageJob, assemble_article
@@ -238,15 +237,16 @@ def run_once(
     report = asyncio.run(
         stage_pass(settings, feeds=feeds, run_id=run_id, now=now, progress=progress)
     )
+    return report, merge_staged(settings, report)
+
+
+def merge_staged(settings: Settings, report: RunReport) -> list[LoadResult]:
+    """Merge every ready staged run and copy this run's inserted/updated counts into `report`."""
     loaded = load_staged(
         settings.db_path, settings.staging_dir, wait_seconds=settings.lock_wait_seconds
     )
     for result in loaded:
-        if result.run_id == run_id:
+        if result.run_id == report.run_id:
             report.articles_inserted = result.inserted
             report.articles_updated = result.updated
-    return report, loaded
-
-
-def staging_path(settings: Settings, run_id: str) -> Path:
-    return settings.staging_dir / run_id
+    return loaded
