@@ -31,7 +31,7 @@ env: $(VENV)/.synced
 demo: env
 	rm -f data/demo.duckdb data/demo.duckdb.wal
 	rm -rf data/demo
-	$(BIN)/newsdesk demo --db data/demo.duckdb
+	$(BIN)/python scripts/airflow-demo.py --db data/demo.duckdb
 
 lint: env
 	$(BIN)/ruff format --check .
@@ -51,3 +51,10 @@ bench: env
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data .pytest_cache .mypy_cache .ruff_cache
+
+# Local Airflow: api-server, scheduler, dag-processor and triggerer on 127.0.0.1 with this repo's
+# dags/, AIRFLOW_HOME under data/airflow/ and the pool duckdb_writer; Ctrl-C stops it all.
+AIRFLOW_PORT ?= 8080
+.PHONY: airflow
+airflow: env
+	AIRFLOW_PORT=$(AIRFLOW_PORT) BIN=$(CURDIR)/$(BIN) bash scripts/airflow-local.sh

@@ -218,6 +218,11 @@ async def stage_pass(
         if own_pool:
             executor.shutdown(wait=True, cancel_futures=True)
     report.elapsed_s = time.monotonic() - started
+    broken = report.skipped.get("unexpected_error", 0)
+    if broken and broken == report.items_new:
+        # Every page failed the same unexpected way: a bug or a broken worker pool, not bad input.
+        # Merging would store the feeds' new validators and hide these items behind 304s.
+        raise RuntimeError(f"run {run_id}: all {broken} new pages failed unexpectedly; see the log")
     report.staged_path = str(staged.finish(report, source=source, started_at=now))
     return report
 
