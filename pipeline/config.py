@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pipeline.http import HttpConfig
 
@@ -53,6 +54,34 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     return int(value)
 
 
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name}={raw!r}: expected an http(s) base URL")
+    return raw.rstrip("/")
+
+
+DAILY_BACKFILL_SOURCES = ("wayback", "sitemap")
+
+
+def _sources(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = (env.get(name) or "").strip()
+    if raw.lower() in ("", "none", "off"):
+        return ()
+    names = tuple(dict.fromkeys(s.strip().lower() for s in raw.split(",") if s.strip()))
+    if "warc" in names:
+        raise ConfigError(f"{name}={raw!r}: warc needs files; run `newsdesk backfill --source warc`")
+    unknown = [s for s in names if s not in DAILY_BACKFILL_SOURCES]
+    if unknown:
+        raise ConfigError(
+            f"{name}={raw!r}: unknown source {unknown[0]!r}; expected some of wayback, sitemap"
+        )
+    return names
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """Everything a pass needs to know, resolved once per run."""
@@ -69,6 +98,10 @@ class Settings:
     max_items_per_feed: int = 200
     lock_wait_seconds: float = 30.0
     write_warc: bool = True
+    wayback_url: str = "https://web.archive.org"
+    wayback_min_interval: float = 1.0  # seconds between requests to the archive host
+    wayback_retries: int = 5  # extra attempts on 429/503/timeouts, with backoff and Retry-After
+    backfill_sources: tuple[str, ...] = ()  # what `newsdesk_daily` backfills past days from
 
     @property
     def staging_dir(self) -> Path:
@@ -110,5 +143,9 @@ class Settings:
             max_items_per_feed=_int(env, "NEWSDESK_MAX_ITEMS_PER_FEED", 200, minimum=1),
             lock_wait_seconds=_number(env, "NEWSDESK_LOCK_WAIT", 30.0, minimum=0),
             write_warc=_bool(env, "NEWSDESK_WRITE_WARC", True),
+            wayback_url=_url(env, "NEWSDESK_WAYBACK_URL", "https://web.archive.org"),
+            wayback_min_interval=_number(env, "NEWSDESK_WAYBACK_MIN_INTERVAL", 1.0, minimum=0),
+            wayback_retries=_int(env, "NEWSDESK_WAYBACK_RETRIES", 5, minimum=0),
+            backfill_sources=_sources(env, "NEWSDESK_BACKFILL_SOURCES"),
         )
         return replace(settings, **overrides) if overrides else settings

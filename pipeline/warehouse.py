@@ -240,6 +240,16 @@ def merge_run(con: duckdb.DuckDBPyConnection, staged: Path, *, now: datetime) ->
                 "SELECT count(*) FROM read_parquet(?)", [str(staged / "fetches.parquet")]
             ).fetchone()
             feeds = int(row[0]) if row else 0
+        if (staged / "coverage.parquet").exists():
+            run_script(
+                con,
+                "40_coverage.sql",
+                {
+                    "coverage": str(staged / "coverage.parquet"),
+                    "checkpoints": str(staged / "checkpoints.parquet"),
+                    "now": now,
+                },
+            )
         n_staged = int(staged_ids[0]) if staged_ids else 0
         n_existing = int(existing[0]) if existing else 0
         result = LoadResult(
