@@ -89,34 +89,40 @@ class Matcher:
         entity_stems = {k: v for k, v in entity_stems.items() if v}
         automaton = ahocorasick.Automaton()
         self.entries: list[Entry] = []
+        self.lengths: list[int] = []  # per entry: length of its automaton key
         for key, concepts in exact.items():
             inner: tuple[int, ...] = ()
             if " " in key and not (concepts & masks):
                 inner = _nested_entities(key, entity_exact, entity_stems, concepts)
             self.entries.append((key, tuple(sorted(concepts)), (), inner))
-            placed = bool(concepts & self._positional)
-            automaton.add_word(
-                f" {key.replace(' ', SEP)} ", (len(key) + 2, len(self.entries) - 1, placed)
-            )
+            entry_id = len(self.entries) - 1
+            # Plain entries are stored as their id, placed ones as -(id + 1): `scan` splits the
+            # hits with two comprehensions instead of a Python loop over every hit.
+            value = -(entry_id + 1) if concepts & self._positional else entry_id
+            self.lengths.append(len(key) + 2)
+            automaton.add_word(f" {key.replace(' ', SEP)} ", value)
         for key, pairs in stems.items():
             self.entries.append((key, (), tuple(sorted(pairs)), ()))
-            length = len(key.replace(" ", SEP)) + 1
-            automaton.add_word(f" {key.replace(' ', SEP)}", (length, len(self.entries) - 1, True))
+            self.lengths.append(len(key.replace(" ", SEP)) + 1)
+            automaton.add_word(f" {key.replace(' ', SEP)}", -len(self.entries))
         automaton.make_automaton()
         self._automaton = automaton
         self.size = len(automaton)
 
     def scan(self, prepared: str) -> tuple[list[int], list[Hit]]:
         """Entry ids of plain hits (counted, not placed), and placed hits (stems, positional)."""
-        plain: list[int] = []
+        hits = list(self._automaton.iter_long(prepared))
+        plain = [value for _, value in hits if value >= 0]
+        if len(plain) == len(hits):
+            return plain, []
         placed: list[Hit] = []
-        entries = self.entries
-        for end, (length, entry_id, positional) in self._automaton.iter_long(prepared):
-            if not positional:
-                plain.append(entry_id)
+        entries, lengths = self.entries, self.lengths
+        for end, value in hits:
+            if value >= 0:
                 continue
+            entry_id = -value - 1
             surface, exact, stems, inner = entries[entry_id]
-            start = end - length + 2  # first letter of the term
+            start = end - lengths[entry_id] + 2  # first letter of the term
             if stems:
                 word_end = prepared.find(" ", end + 1)
                 rest = prepared[end + 1 : word_end]

@@ -7,8 +7,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from itertools import repeat
+from operator import itemgetter, mul
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipeline.tagging.matcher import Matcher, prepare
 from pipeline.tagging.taxonomy import (
@@ -32,9 +34,12 @@ NEGATABLE = frozenset({"violence", "casualties", "war", "attack"})
 MAX_EVIDENCE = 24
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Tag:
-    """One tag on a text, with the matched terms that support it."""
+class Tag(NamedTuple):
+    """One tag on a text, with the matched terms that support it.
+
+    A NamedTuple rather than a frozen dataclass: an article gets a dozen of them, and a frozen
+    dataclass's `__init__` (one `object.__setattr__` per field) was a tenth of tagging time.
+    """
 
     kind: str  # "topic" | "event" | "conflict" | "actor" | "place"
     value: str  # human name
@@ -111,15 +116,31 @@ def _negated(text: str, start: int) -> bool:
     return bool(words) and (words[-1] in NEGATORS or (len(words) > 1 and words[-2] in NEGATORS))
 
 
+Counts = dict[tuple[str, str], int]  # (surface, note) -> hits
+
+
 @dataclass(slots=True)
 class _Zone:
-    """Hits of one zone (title or body) reduced to what scoring and tags need."""
+    """Hits of one zone (title or body) reduced to what scoring and tags need.
 
-    features: Counter[str]
-    concepts: Counter[int]
-    by_concept: dict[int, Counter[tuple[str, str]]]  # concept -> (surface, note) counts
-    surfaces: Counter[tuple[str, str]]  # every hit once: (surface, note)
+    Plain dicts, not Counters: Counter's `__missing__` is Python code, and these are updated
+    once per distinct hit of every article.
+    """
+
+    features: dict[str, int]
+    concepts: dict[int, int]
+    by_concept: dict[int, Counts]  # tagged concept -> (surface, note) counts
+    surfaces: Counts  # every hit once: (surface, note)
     words: int
+
+
+# What one plain automaton entry adds to a zone per hit: surface, features, counted concepts,
+# tagged (concept, note) pairs, and the note of the hit as a whole.
+_Effect = tuple[str, tuple[str, ...], tuple[int, ...], tuple[tuple[int, str], ...], str]
+
+
+def _add(counts: dict[Any, int], key: Any, n: int) -> None:
+    counts[key] = counts.get(key, 0) + n
 
 
 class Tagger:
@@ -143,7 +164,7 @@ class Tagger:
         )
         # Concepts that become tags (cues only feed the score and the overall evidence).
         self._tagged = frozenset(i for i, c in enumerate(self._concepts) if c.kind != "cue")
-        self._entry_cache: dict[int, tuple[str, tuple[tuple[int, str, str], ...]]] = {}
+        self._effects: list[_Effect | None] = [None] * len(self._matcher.entries)
         self._model = taxonomy.model
         topic_names = {c.id: c.name for c in self._concepts if c.kind == "topic"}
         self._topic_names = topic_names
@@ -163,43 +184,56 @@ class Tagger:
     def pattern_count(self) -> int:
         return self._matcher.size
 
-    def _entry_info(self, entry_id: int) -> tuple[str, tuple[tuple[int, str, str], ...]]:
-        """Surface and (concept, feature, note) triples of a plain automaton entry, cached."""
-        info = self._entry_cache.get(entry_id)
-        if info is None:
+    def _effect(self, entry_id: int) -> _Effect:
+        """What a hit on a plain automaton entry adds to a zone (built once per entry)."""
+        effect = self._effects[entry_id]
+        if effect is None:
             surface, exact, _, inner = self._matcher.entries[entry_id]
-            triples = tuple(
-                (ci, self._concepts[ci].feature, "metaphor" if self._concepts[ci].mask else "")
-                for ci in (*exact, *inner)
-            )
-            info = self._entry_cache[entry_id] = (surface, triples)
-        return info
-
-    def _zone(self, text: str) -> _Zone:
-        prepared, n_words = prepare(text) if text else ("", 0)
-        features: Counter[str] = Counter()
-        concepts: Counter[int] = Counter()
-        by_concept: dict[int, Counter[tuple[str, str]]] = {}
-        surfaces: Counter[tuple[str, str]] = Counter()
-        if not prepared:
-            return _Zone(features, concepts, by_concept, surfaces, 0)
-        plain, placed = self._matcher.scan(prepared)
-        tagged = self._tagged
-        for entry_id, n in Counter(plain).items():
-            surface, triples = self._entry_info(entry_id)
+            feats: list[str] = []
+            counted: list[int] = []
+            tagged: list[tuple[int, str]] = []
             hit_note = ""
-            for ci, feature, note in triples:
-                features[feature] += n
+            for ci in (*exact, *inner):
+                concept = self._concepts[ci]
+                note = "metaphor" if concept.mask else ""
+                feats.append(concept.feature)
                 if note:
                     hit_note = note
                 else:
-                    concepts[ci] += n
-                if ci in tagged:
-                    counter = by_concept.get(ci)
-                    if counter is None:
-                        counter = by_concept[ci] = Counter()
-                    counter[(surface, note)] += n
-            surfaces[(surface, hit_note)] += n
+                    counted.append(ci)
+                if ci in self._tagged:
+                    tagged.append((ci, note))
+            effect = (surface, tuple(feats), tuple(counted), tuple(tagged), hit_note)
+            self._effects[entry_id] = effect
+        return effect
+
+    def _zone(self, text: str) -> _Zone:
+        features: dict[str, int] = {}
+        concepts: dict[int, int] = {}
+        by_concept: dict[int, Counts] = {}
+        surfaces: Counts = {}
+        if not text:
+            return _Zone(features, concepts, by_concept, surfaces, 0)
+        prepared, n_words = prepare(text)
+        plain, placed = self._matcher.scan(prepared)
+        effects = self._effects
+        for entry_id, n in Counter(plain).items():
+            effect = effects[entry_id] or self._effect(entry_id)
+            surface, feats, counted, tagged_pairs, hit_note = effect
+            for feature in feats:
+                features[feature] = features.get(feature, 0) + n
+            for ci in counted:
+                concepts[ci] = concepts.get(ci, 0) + n
+            for ci, note in tagged_pairs:
+                counts = by_concept.get(ci)
+                if counts is None:
+                    by_concept[ci] = {(surface, note): n}
+                else:
+                    key = (surface, note)
+                    counts[key] = counts.get(key, 0) + n
+            key = (surface, hit_note)
+            surfaces[key] = surfaces.get(key, 0) + n
+        tagged = self._tagged
         for hit in placed:
             surface = hit.surface
             negated = None
@@ -215,16 +249,13 @@ class Tagger:
                         negated = _negated(prepared, hit.start)
                     if negated:
                         feature, note = "negated", "negated"
-                features[feature] += 1
+                _add(features, feature, 1)
                 if not note:
-                    concepts[ci] += 1
+                    _add(concepts, ci, 1)
                 hit_note = hit_note or note
                 if ci in tagged:
-                    counter = by_concept.get(ci)
-                    if counter is None:
-                        counter = by_concept[ci] = Counter()
-                    counter[(surface, note)] += 1
-            surfaces[(surface, hit_note)] += 1
+                    _add(by_concept.setdefault(ci, {}), (surface, note), 1)
+            _add(surfaces, (surface, hit_note), 1)
         return _Zone(features, concepts, by_concept, surfaces, n_words)
 
     def features(self, title: str | None, text: str | None) -> dict[str, float]:
@@ -235,7 +266,7 @@ class Tagger:
 
     def _score(self, x: dict[str, float]) -> float:
         w = self._model.weights
-        z = self._model.bias + sum(v * w.get(k, 0.0) for k, v in x.items())
+        z = self._model.bias + sum(map(mul, x.values(), map(w.get, x.keys(), repeat(0.0))))
         return _sigmoid(z)
 
     def tag(self, title: str | None, text: str | None, language: str | None = None) -> TagResult:
@@ -354,7 +385,7 @@ CONFLICT_SUBJECTS = frozenset(
 )
 
 
-def _share(features: Counter[str]) -> float | None:
+def _share(features: dict[str, int]) -> float | None:
     pos = sum(n for f, n in features.items() if f in CONFLICT_SUBJECTS)
     neg = sum(n for f, n in features.items() if f in OTHER_SUBJECTS)
     return None if pos + neg == 0 else (pos - neg) / (pos + neg)
@@ -401,19 +432,31 @@ def feature_vector(t: _Zone, b: _Zone) -> dict[str, float]:
     return x
 
 
+_COUNT = itemgetter(1)
+
+
 def _evidence(t: _Zone, b: _Zone, only: set[int] | None) -> tuple[str, ...]:
     """Items "zone:surface [xN] [(note)]", title first, most frequent first."""
     out: list[str] = []
     for zone_name, zone in ((TITLE, t), (BODY, b)):
+        merged: Counts
         if only is None:
             merged = zone.surfaces
         elif len(only) == 1:
-            merged = zone.by_concept.get(next(iter(only)), Counter())
+            merged = zone.by_concept.get(next(iter(only)), {})
         else:
-            merged = Counter()
+            merged = {}
             for ci in only:
-                merged.update(zone.by_concept.get(ci, ()))
-        for (surface, note), n in sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])):
+                for key, n in zone.by_concept.get(ci, {}).items():
+                    _add(merged, key, n)
+        if not merged:
+            continue
+        ranked = list(merged.items())
+        if len(ranked) > 1:
+            # Most frequent first, ties by (surface, note): two stable C-level sorts, no lambda.
+            ranked.sort()
+            ranked.sort(key=_COUNT, reverse=True)
+        for (surface, note), n in ranked:
             item = f"{zone_name}:{surface}"
             if n > 1:
                 item += f" x{n}"
