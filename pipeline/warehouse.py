@@ -115,7 +115,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             con.execute("ROLLBACK")
             raise
         applied.append(version)
+    apply_views(con)
     return applied
+
+
+def apply_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the views of `sql/views/` in file order, so an edited view takes effect."""
+    for path in sorted((SQL_DIR / "views").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
 
 
 def ensure_schema(path: Path, *, wait_seconds: float = 30.0) -> None:
@@ -312,6 +319,11 @@ def load_staged(
             results.append(merge_run(con, staged, now=now or datetime.now(UTC)))
             # Only after the commit: a crash before this line just merges the run again.
             shutil.rmtree(staged, ignore_errors=True)
+        # Stories and the search index, outside the merge transactions: each step catches up
+        # on whatever the warehouse holds, so one interrupted here is finished by the next load.
+        from pipeline.analysis import after_load
+
+        after_load(con, now=now or datetime.now(UTC))
     return results
 
 

@@ -1,0 +1,416 @@
+"""Duplicates and stories: MinHash signatures per article, assigned to stories incrementally.
+
+Two articles are linked when they are copies (same content hash, or word 3-gram MinHash above
+`NEAR_DUP`, found with LSH) or when they report the same event: close in time, sharing tagged
+entities and vocabulary (see `_same_event`). A story is a connected component of those links, so
+the partition does not depend on the order articles arrive in: a live run, a backfill or a
+one-shot rebuild over the same articles give the same stories (and the same story ids: a story is
+named after its earliest article).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+from datasketch import LeanMinHash, MinHash, MinHashLSH  # type: ignore[import-untyped]
+
+NUM_PERM = 64
+SEED = 7
+SCHEME = "affine32"
+WINDOW = timedelta(days=3)
+NEAR_DUP = 0.5  # estimated Jaccard of word 3-grams above which an article is a copy
+ENTITY_KINDS = ("actor", "place", "conflict", "event")
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Frequent words that say nothing about the event (English, where most demo and wire text is).
+_STOP = frozenset(
+    """also after again against among because been before being between both could does doing
+    during each from further have having here into itself just more most other over same should
+    some such than that their theirs them then there these they this those through under until
+    very were what when where which while will with would your said says told according
+    about year years week weeks today yesterday monday tuesday wednesday thursday friday
+    saturday sunday people percent""".split()  # noqa: SIM905
+)
+
+Signature = npt.NDArray[np.uint64]
+
+
+def _hash32(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens (any script)."""
+    return _WORD.findall(text.casefold())
+
+
+def _minhash(items: Iterable[str]) -> Signature:
+    mh = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_hash32, scheme=SCHEME)
+    batch = [s.encode("utf-8") for s in set(items)]
+    if batch:
+        mh.update_batch(batch)
+    values: Signature = np.asarray(mh.hashvalues, dtype=np.uint64)
+    return values
+
+
+def signatures(title: str | None, text: str) -> tuple[Signature, Signature]:
+    """(3-gram MinHash, content-word MinHash) of an article's title and text."""
+    words = tokens(f"{title or ''}\n{text}")
+    grams = [" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))]
+    content = [w for w in words if len(w) > 3 and not w.isdigit() and w not in _STOP]
+    return _minhash(grams), _minhash(content)
+
+
+def jaccard(a: Signature, b: Signature) -> float:
+    """Estimated Jaccard similarity of the sets behind two MinHash signatures."""
+    return float(np.mean(a == b))
+
+
+# --- signatures table -------------------------------------------------------------------------
+
+_PENDING_SIGNATURES = """
+SELECT a.article_id, a.title, a.text, a.content_hash, coalesce(a.published_at, a.first_seen_at),
+    (SELECT list(DISTINCT t.kind || ':' || coalesce(t.code, t.value) ORDER BY 1)
+     FROM article_tags AS t
+     WHERE t.article_id = a.article_id AND t.kind IN ('actor', 'place', 'conflict', 'event'))
+FROM articles AS a
+LEFT JOIN article_signatures AS s USING (article_id)
+WHERE s.article_id IS NULL OR s.content_hash <> a.content_hash
+"""
+
+
+def update_signatures(con: duckdb.DuckDBPyConnection, *, batch: int = 2000) -> int:
+    """Compute signatures for articles without one (or whose text changed); returns how many."""
+    import pyarrow as pa
+
+    cursor = con.execute(_PENDING_SIGNATURES)
+    done = 0
+    while rows := cursor.fetchmany(batch):
+        ids, hashes, shingles, words, entities, seen = [], [], [], [], [], []
+        for article_id, title, text, content_hash, seen_at, ents in rows:
+            grams, content = signatures(title, text)
+            ids.append(article_id)
+            hashes.append(content_hash)
+            shingles.append(grams)
+            words.append(content)
+            entities.append(ents or [])
+            seen.append(seen_at)
+        table = pa.table(
+            {
+                "article_id": ids,
+                "content_hash": hashes,
+                "shingles": pa.array([s.tolist() for s in shingles], pa.list_(pa.uint64())),
+                "words": pa.array([w.tolist() for w in words], pa.list_(pa.uint64())),
+                "entities": pa.array(entities, pa.list_(pa.string())),
+                "seen_at": pa.array(seen, pa.timestamp("us", tz="UTC")),
+            }
+        )
+        # A separate cursor: the pending query above is still being read.
+        writer = con.cursor()
+        writer.register("new_signatures", table)
+        writer.execute(
+            "INSERT OR REPLACE INTO article_signatures BY NAME SELECT * FROM new_signatures"
+        )
+        writer.unregister("new_signatures")
+        done += len(ids)
+    return done
+
+
+# --- assignment ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoryUpdate:
+    """What one assignment step did."""
+
+    assigned: int
+    stories_touched: int
+    duplicates: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "assigned": self.assigned,
+            "stories_touched": self.stories_touched,
+            "duplicates": self.duplicates,
+        }
+
+
+@dataclass(slots=True)
+class _Context:
+    ids: list[str]
+    seen: npt.NDArray[np.int64]  # epoch seconds
+    shingles: npt.NDArray[np.uint64]  # (n, NUM_PERM)
+    words: npt.NDArray[np.uint64]
+    hashes: list[str]
+    entities: list[list[str]]
+    story: list[str | None]
+    story_first: dict[str, tuple[int, str]]  # existing story -> (first seen, first article)
+
+
+def _same_event(ent_j: float, shared: int, word_j: float) -> bool:
+    """Same event: enough shared entities and vocabulary (the thresholds are measured in
+    bench/analysis.py on fixtures of wire copies and distinct events sharing actors)."""
+    if shared >= 2 and ent_j >= 0.5:
+        return True
+    return shared >= 2 and ent_j >= 0.25 and word_j >= 0.2
+
+
+def _load_context(con: duckdb.DuckDBPyConnection) -> tuple[_Context, list[int]] | None:
+    bounds = con.execute(
+        "SELECT min(s.seen_at), max(s.seen_at) FROM article_signatures AS s"
+        " ANTI JOIN story_articles USING (article_id)"
+    ).fetchone()
+    if not bounds or bounds[0] is None:
+        return None
+    lo: datetime = bounds[0] - WINDOW
+    hi: datetime = bounds[1] + WINDOW
+    table = con.execute(
+        "SELECT s.article_id, epoch(s.seen_at)::BIGINT AS seen, s.shingles, s.words,"
+        " s.content_hash, s.entities, sa.story_id"
+        " FROM article_signatures AS s LEFT JOIN story_articles AS sa USING (article_id)"
+        " WHERE s.seen_at BETWEEN ? AND ? ORDER BY s.seen_at, s.article_id",
+        [lo, hi],
+    ).to_arrow_table()
+    n = table.num_rows
+    ids = table.column("article_id").to_pylist()
+    story = table.column("story_id").to_pylist()
+    shingles = np.array(table.column("shingles").to_pylist(), dtype=np.uint64).reshape(n, -1)
+    words = np.array(table.column("words").to_pylist(), dtype=np.uint64).reshape(n, -1)
+    first = {
+        sid: (int(at), sid[1:])
+        for sid, at in con.execute(
+            "SELECT story_id, epoch(first_seen)::BIGINT FROM stories"
+            " WHERE story_id IN (SELECT DISTINCT story_id FROM story_articles"
+            "  WHERE article_id IN (SELECT article_id FROM article_signatures"
+            "   WHERE seen_at BETWEEN ? AND ?))",
+            [lo, hi],
+        ).fetchall()
+    }
+    context = _Context(
+        ids=ids,
+        seen=np.array(table.column("seen").to_pylist(), dtype=np.int64),
+        shingles=shingles,
+        words=words,
+        hashes=table.column("content_hash").to_pylist(),
+        entities=table.column("entities").to_pylist(),
+        story=story,
+        story_first=first,
+    )
+    new = [i for i, s in enumerate(story) if s is None]
+    return context, new
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    other: int
+    score: float
+    duplicate: str | None  # exact | near | None
+
+
+def links(ctx: _Context, i: int, lsh: MinHashLSH, index: dict[str, list[int]]) -> list[Link]:
+    """Every article of the context that article `i` is linked to (copies and same event)."""
+    window = int(WINDOW.total_seconds())
+    near = {
+        int(k) for k in lsh.query(LeanMinHash(seed=SEED, hashvalues=ctx.shingles[i], scheme=SCHEME))
+    }
+    shared: dict[int, int] = defaultdict(int)
+    for key in ctx.entities[i]:
+        for j in index.get(key, ()):
+            shared[j] += 1
+    out = []
+    for j in near | set(shared):
+        if j == i or abs(int(ctx.seen[j]) - int(ctx.seen[i])) > window:
+            continue
+        if ctx.hashes[j] == ctx.hashes[i]:
+            out.append(Link(j, 1.0, "exact"))
+            continue
+        grams = float(np.mean(ctx.shingles[i] == ctx.shingles[j]))
+        if grams >= NEAR_DUP:
+            out.append(Link(j, grams, "near"))
+            continue
+        n_shared = shared.get(j, 0)
+        if n_shared == 0:
+            continue
+        ent_j = n_shared / (len(ctx.entities[i]) + len(ctx.entities[j]) - n_shared)
+        word_j = float(np.mean(ctx.words[i] == ctx.words[j]))
+        if _same_event(ent_j, n_shared, word_j):
+            out.append(Link(j, round((ent_j + word_j) / 2, 4), None))
+    return out
+
+
+def _index(ctx: _Context) -> tuple[MinHashLSH, dict[str, list[int]]]:
+    lsh = MinHashLSH(threshold=NEAR_DUP, num_perm=NUM_PERM)
+    with lsh.insertion_session() as session:
+        for i in range(len(ctx.ids)):
+            session.insert(
+                str(i), LeanMinHash(seed=SEED, hashvalues=ctx.shingles[i], scheme=SCHEME)
+            )
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, ents in enumerate(ctx.entities):
+        for key in ents:
+            index[key].append(i)
+    return lsh, index
+
+
+_RECOMPUTE_STORIES = """
+INSERT OR REPLACE INTO stories BY NAME
+WITH members AS (
+    SELECT sa.story_id, a.article_id, a.outlet, a.title, a.text_source,
+        coalesce(a.published_at, a.first_seen_at) AS seen_at
+    FROM story_articles AS sa JOIN articles AS a USING (article_id)
+    WHERE sa.story_id IN (SELECT story_id FROM touched_stories)
+), conflicts AS (
+    SELECT m.story_id, t.value, count(*) AS n
+    FROM members AS m JOIN article_tags AS t ON t.article_id = m.article_id AND t.kind = 'conflict'
+    GROUP BY ALL
+)
+SELECT m.story_id, min(m.seen_at) AS first_seen, max(m.seen_at) AS last_seen,
+    arg_min(m.title, (m.text_source <> 'page', m.seen_at, m.article_id)) AS title,
+    count(*) AS size,
+    list(DISTINCT m.outlet ORDER BY m.outlet) FILTER (WHERE m.outlet IS NOT NULL) AS outlets,
+    (SELECT arg_max(c.value, (c.n, c.value)) FROM conflicts AS c WHERE c.story_id = m.story_id)
+        AS main_conflict,
+    $now::TIMESTAMPTZ AS updated_at
+FROM members AS m
+GROUP BY m.story_id
+"""
+
+
+def assign_stories(con: duckdb.DuckDBPyConnection, *, now: datetime) -> StoryUpdate:
+    """Assign articles that have a signature but no story yet; merge stories they bridge."""
+    loaded = _load_context(con)
+    if loaded is None:
+        return StoryUpdate(assigned=0, stories_touched=0, duplicates=0)
+    ctx, new = loaded
+    lsh, index = _index(ctx)
+    uf = _UnionFind(len(ctx.ids))
+    # Members of one existing story start in one component.
+    first_member: dict[str, int] = {}
+    for i, sid in enumerate(ctx.story):
+        if sid is not None:
+            uf.union(first_member.setdefault(sid, i), i)
+    best: dict[int, Link] = {}
+    dup_of: dict[int, tuple[int, str]] = {}
+    for i in new:
+        for link in links(ctx, i, lsh, index):
+            uf.union(i, link.other)
+            if i not in best or link.score > best[i].score:
+                best[i] = link
+            earlier = (ctx.seen[link.other], ctx.ids[link.other]) < (ctx.seen[i], ctx.ids[i])
+            if link.duplicate and earlier:
+                current = dup_of.get(i)
+                key = (ctx.seen[link.other], ctx.ids[link.other])
+                if current is None or key < (ctx.seen[current[0]], ctx.ids[current[0]]):
+                    dup_of[i] = (link.other, link.duplicate)
+    # Name each touched component after its earliest article (old stories keep their first).
+    roots: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(ctx.ids)):
+        roots[uf.find(i)].append(i)
+    rename: dict[str, str] = {}
+    new_story: dict[int, str] = {}
+    touched: set[str] = set()
+    new_set = set(new)
+    for members in roots.values():
+        if not new_set.intersection(members):
+            continue
+        firsts: list[tuple[int, str]] = []
+        old = {ctx.story[m] for m in members if ctx.story[m] is not None}
+        firsts += [ctx.story_first.get(s, (2**62, s[1:])) for s in old if s]
+        firsts += [(int(ctx.seen[m]), ctx.ids[m]) for m in members if m in new_set]
+        story_id = "s" + min(firsts)[1]
+        for s in old:
+            if s and s != story_id:
+                rename[s] = story_id
+        for m in members:
+            if m in new_set:
+                new_story[m] = story_id
+        touched.add(story_id)
+    rows = [
+        {
+            "article_id": ctx.ids[i],
+            "story_id": sid,
+            "duplicate_of": ctx.ids[dup_of[i][0]] if i in dup_of else None,
+            "duplicate": dup_of[i][1] if i in dup_of else None,
+            "similarity": best[i].score if i in best else None,
+        }
+        for i, sid in new_story.items()
+    ]
+    _write(con, rows, rename, touched, now=now)
+    return StoryUpdate(assigned=len(rows), stories_touched=len(touched), duplicates=len(dup_of))
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    rows: Sequence[dict[str, str | float | None]],
+    rename: dict[str, str],
+    touched: set[str],
+    *,
+    now: datetime,
+) -> None:
+    import pyarrow as pa
+
+    assigned = pa.Table.from_pylist(
+        list(rows),
+        schema=pa.schema(
+            [
+                ("article_id", pa.string()),
+                ("story_id", pa.string()),
+                ("duplicate_of", pa.string()),
+                ("duplicate", pa.string()),
+                ("similarity", pa.float64()),
+            ]
+        ),
+    )
+    renames = pa.table(
+        {"old_id": list(rename), "new_id": [rename[k] for k in rename]},
+        schema=pa.schema([("old_id", pa.string()), ("new_id", pa.string())]),
+    )
+    con.register("assigned_rows", assigned)
+    con.register("touched_rows", pa.table({"story_id": pa.array(sorted(touched), pa.string())}))
+    con.register("story_renames", renames)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "UPDATE story_articles SET story_id = r.new_id FROM story_renames AS r"
+            " WHERE story_articles.story_id = r.old_id"
+        )
+        con.execute("DELETE FROM stories WHERE story_id IN (SELECT old_id FROM story_renames)")
+        con.execute(
+            "INSERT OR REPLACE INTO story_articles BY NAME"
+            " SELECT *, $now::TIMESTAMPTZ AS assigned_at FROM assigned_rows",
+            {"now": now},
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE touched_stories AS SELECT * FROM touched_rows")
+        con.execute(_RECOMPUTE_STORIES, {"now": now})
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("assigned_rows")
+        con.unregister("story_renames")
+        con.unregister("touched_rows")
