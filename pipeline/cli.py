@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from pipeline.analysis.cli import export_cmd, report_cmd, search_cmd
 from pipeline.config import ConfigError, Settings
 from pipeline.feeds import FeedListError, add_feeds, load_feeds, read_opml
 from pipeline.models import Feed, RunReport
@@ -29,6 +30,9 @@ app = typer.Typer(
 )
 feeds_app = typer.Typer(help="Manage the feed list (CSV or OPML).", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
+app.command("search")(search_cmd)
+app.command("report")(report_cmd)
+app.command("export")(export_cmd)
 
 log = logging.getLogger("newsdesk")
 
