@@ -17,6 +17,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from pipeline.analysis.cli import export_cmd, report_cmd, search_cmd
+from pipeline.backfill.cli import backfill
 from pipeline.config import ConfigError, Settings
 from pipeline.feeds import FeedListError, add_feeds, load_feeds, read_opml
 from pipeline.models import Feed, RunReport
@@ -28,6 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("backfill")(backfill)
 feeds_app = typer.Typer(help="Manage the feed list (CSV or OPML).", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
 app.command("search")(search_cmd)

@@ -73,7 +73,9 @@ def _sources(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         return ()
     names = tuple(dict.fromkeys(s.strip().lower() for s in raw.split(",") if s.strip()))
     if "warc" in names:
-        raise ConfigError(f"{name}={raw!r}: warc needs files; run `newsdesk backfill --source warc`")
+        raise ConfigError(
+            f"{name}={raw!r}: warc needs files; run `newsdesk backfill --source warc`"
+        )
     unknown = [s for s in names if s not in DAILY_BACKFILL_SOURCES]
     if unknown:
         raise ConfigError(

@@ -9,7 +9,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from pipeline.archive import Capture, CaptureKind, CaptureWriter
@@ -17,7 +17,7 @@ from pipeline.assemble import PageJob, assemble_article
 from pipeline.config import Settings
 from pipeline.feeds import load_feeds, parse_feed
 from pipeline.http import FetchResult, Http
-from pipeline.models import Feed, FeedFetch, FeedItem, RunReport
+from pipeline.models import Article, Feed, FeedFetch, FeedItem, RunReport
 from pipeline.staging import StagedRun
 from pipeline.warehouse import KnownState, LoadResult, load_staged, read_state
 
@@ -48,7 +48,9 @@ def make_pool(workers: int) -> ProcessPoolExecutor:
 
 
 @dataclass(slots=True)
-class _Pass:
+class Pass:
+    """The state of one pass: what is known, what is staged, and the counts."""
+
     settings: Settings
     run_id: str
     state: KnownState
@@ -139,16 +141,40 @@ class _Pass:
     async def page(self, http: Http, item: FeedItem) -> None:
         result = await http.get(item.url, accept=_PAGE_ACCEPT)
         self.capture(result, "page")
-        if result.status:
-            self.report.pages_fetched += 1
         error = None if result.ok else (result.error or f"http {result.status}")
+        await self.assemble(
+            item,
+            body=result.body if result.ok else None,
+            fetched_at=result.fetched_at,
+            final_url=result.final_url,
+            status=result.status,
+            error=error,
+        )
+
+    async def assemble(
+        self,
+        item: FeedItem,
+        *,
+        body: bytes | None,
+        fetched_at: datetime,
+        final_url: str | None,
+        status: int,
+        error: str | None,
+        published_fallback: datetime | None = None,
+    ) -> Article | None:
+        """Extract and tag one item's page (or fall back to its summary) and stage the article.
+
+        Every source ends here: live pages, archived captures and WARC records alike.
+        """
+        if status:
+            self.report.pages_fetched += 1
         job = PageJob(
             item=item,
             run_id=self.run_id,
-            fetched_at=result.fetched_at,
-            body=result.body if result.ok else None,
-            final_url=result.final_url,
-            status=result.status,
+            fetched_at=fetched_at,
+            body=body if error is None else None,
+            final_url=final_url,
+            status=status,
             error=error,
             retry=is_transient(error),
             taxonomy_dir=str(self.settings.taxonomy_dir),
@@ -160,10 +186,14 @@ class _Pass:
         if article is None:
             self.report.skip(outcome)
         else:
+            if article.published_at is None and published_fallback is not None:
+                # An archive knows when it saw the item even when neither feed nor page dates it.
+                article = replace(article, published_at=published_fallback)
             self.staged.add_article(article)
             self.report.articles_staged += 1
             self.report.text_sources[outcome] = self.report.text_sources.get(outcome, 0) + 1
         self.tick("page")
+        return article
 
     async def page_worker(self, http: Http, queue: asyncio.Queue[FeedItem | None]) -> None:
         while (item := await queue.get()) is not None:
@@ -172,6 +202,9 @@ class _Pass:
             except Exception:  # one bad page must not sink the pass; it is logged and counted
                 log.exception("page %s: unexpected error", item.url)
                 self.report.skip("unexpected_error")
+
+
+_Pass = Pass  # the name other modules knew
 
 
 async def stage_pass(
@@ -194,7 +227,7 @@ async def stage_pass(
     )
     own_pool = pool is None
     executor = pool or make_pool(settings.workers)
-    run = _Pass(settings, run_id, state, staged, report, executor, captures, progress)
+    run = Pass(settings, run_id, state, staged, report, executor, captures, progress)
     queue: asyncio.Queue[FeedItem | None] = asyncio.Queue(maxsize=settings.queue_size)
     try:
         async with Http(settings.http) as http:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,26 @@ FETCH_SCHEMA = pa.schema(
         ("language", pa.string()),
     ]
 )
+# Backfill coverage: item rows (article_id set) and per-day rows (captures read, errors met).
+COVERAGE_SCHEMA = pa.schema(
+    [
+        ("day", pa.date32()),
+        ("outlet", pa.string()),
+        ("source", pa.string()),
+        ("article_id", pa.string()),
+        ("url", pa.string()),
+        ("captures", pa.int32()),
+        ("errors", pa.int32()),
+    ]
+)
+CHECKPOINT_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("unit", pa.string()),
+        ("day", pa.date32()),
+        ("run_id", pa.string()),
+    ]
+)
 
 
 def _article_row(a: Article) -> dict[str, Any]:
@@ -114,6 +134,8 @@ class StagedRun:
         self._articles: list[dict[str, Any]] = []
         self._tags: list[dict[str, Any]] = []
         self._fetches: list[dict[str, Any]] = []
+        self._coverage: list[dict[str, Any]] | None = None  # only backfill runs stage coverage
+        self._checkpoints: list[dict[str, Any]] = []
         self._part = 0
         self.articles_written = 0
         # A killed attempt of the same run left partial parts: they are rewritten from scratch.
@@ -144,6 +166,36 @@ class StagedRun:
         row.update(outlet=feed.outlet, country=feed.country, language=feed.language)
         self._fetches.append(row)
 
+    def add_coverage_item(
+        self, *, day: date, outlet: str, source: str, article_id: str, url: str
+    ) -> None:
+        """An item an archive source found, filed under its day."""
+        self._coverage_rows().append(
+            {"day": day, "outlet": outlet, "source": source, "article_id": article_id,
+             "url": url, "captures": None, "errors": None}
+        )  # fmt: skip
+
+    def add_coverage_day(
+        self, *, day: date, outlet: str, source: str, captures: int, errors: int
+    ) -> None:
+        """A day this run covered for an outlet, even when it found nothing."""
+        self._coverage_rows().append(
+            {"day": day, "outlet": outlet, "source": source, "article_id": None, "url": None,
+             "captures": captures, "errors": errors}
+        )  # fmt: skip
+
+    def add_checkpoint(self, *, source: str, unit: str, day: date) -> None:
+        """A unit of work done; recorded in the warehouse by the merge that stores its data."""
+        self._coverage_rows()
+        self._checkpoints.append(
+            {"source": source, "unit": unit, "day": day, "run_id": self.run_id}
+        )
+
+    def _coverage_rows(self) -> list[dict[str, Any]]:
+        if self._coverage is None:
+            self._coverage = []
+        return self._coverage
+
     def flush(self) -> None:
         """Write buffered articles and tags as the next part (also when empty, once)."""
         if not self._articles and self._part > 0:
@@ -158,6 +210,9 @@ class StagedRun:
     def finish(self, report: RunReport, *, source: str, started_at: datetime) -> Path:
         self.flush()
         _write(self.path / "fetches.parquet", self._fetches, FETCH_SCHEMA)
+        if self._coverage is not None:
+            _write(self.path / "checkpoints.parquet", self._checkpoints, CHECKPOINT_SCHEMA)
+            _write(self.path / "coverage.parquet", self._coverage, COVERAGE_SCHEMA)
         meta = {
             "run_id": self.run_id,
             "source": source,

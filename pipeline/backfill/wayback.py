@@ -1,0 +1,276 @@
+"""Wayback Machine source: archived captures of each feed per day, then each article's capture.
+
+For each feed and day: one CDX query (`/cdx/search/cdx?...&output=json&filter=statuscode:200
+&collapse=digest`), each capture fetched raw (`/web/<timestamp>id_/<url>`, no Wayback banner or
+rewritten links), its items kept when published in the window (capture time when undated),
+then each new item's page fetched the same way at the time it was published. An item whose
+page has no usable capture keeps its feed summary (`text_source = 'feed_summary'`, `page_error`
+says why). Politeness: one request per `wayback_min_interval` seconds to the archive, backoff
+with Retry-After on 429/503 (the HTTP layer), bounded retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from urllib.parse import quote, urlencode
+
+from pipeline.backfill.core import Context, UnitRun, day_of, outlet_name, run_id_for
+from pipeline.feeds import parse_feed
+from pipeline.http import Http, HttpConfig
+from pipeline.models import Feed, FeedItem
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
+_ACCEPT_FEED = "application/rss+xml, application/atom+xml, application/xml, text/xml, */*;q=0.5"
+_ACCEPT_PAGE = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CdxRow:
+    timestamp: str  # YYYYMMDDhhmmss
+    original: str
+    captured_at: datetime
+    statuscode: str | None = None
+    mimetype: str | None = None
+    digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CdxAnswer:
+    rows: tuple[CdxRow, ...]
+    malformed: int = 0  # lines that were not a capture (bad timestamp, too few fields, ...)
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """A 14-digit Wayback timestamp (shorter ones are padded), or None when it is no date."""
+    digits = value.strip()
+    if not digits.isdigit() or not 4 <= len(digits) <= 14:
+        return None
+    digits = digits.ljust(14, "0")
+    if digits[4:6] == "00" or digits[6:8] == "00":
+        return None
+    try:
+        return datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def parse_cdx(body: bytes, *, fields: Sequence[str] = DEFAULT_FIELDS) -> CdxAnswer:
+    """Parse a CDX answer: JSON (header row first, any `fl=` selection) or space-separated lines.
+
+    Malformed lines (bad timestamps, missing fields, garbage) are counted and skipped; rows
+    that are not 200 despite the filter are skipped too, and duplicate digests collapsed.
+    """
+    text = body.decode("utf-8", errors="replace").strip()
+    if not text:
+        return CdxAnswer(rows=())
+    table: list[list[str]] = []
+    malformed = 0
+    header: list[str] | None = None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, list):
+        for row in data:
+            if isinstance(row, list) and all(isinstance(v, str) for v in row):
+                table.append([str(v) for v in row])
+            else:
+                malformed += 1
+        if table and "timestamp" in table[0] and "original" in table[0]:
+            header = table.pop(0)
+    else:
+        table = [line.split() for line in text.splitlines() if line.strip()]
+    names = list(header or fields)
+    rows: list[CdxRow] = []
+    seen: set[str] = set()
+    for raw in table:
+        if len(raw) != len(names):
+            malformed += 1
+            continue
+        rec = dict(zip(names, raw, strict=True))
+        when = parse_timestamp(rec.get("timestamp", ""))
+        original = rec.get("original", "")
+        if when is None or not original.startswith(("http://", "https://")):
+            malformed += 1
+            continue
+        status = rec.get("statuscode")
+        if status not in (None, "200", "-"):
+            continue
+        digest = rec.get("digest")
+        if digest and digest != "-":
+            if digest in seen:
+                continue
+            seen.add(digest)
+        rows.append(
+            CdxRow(
+                timestamp=rec["timestamp"].ljust(14, "0"),
+                original=original,
+                captured_at=when,
+                statuscode=status,
+                mimetype=rec.get("mimetype"),
+                digest=digest,
+            )
+        )
+    rows.sort(key=lambda r: r.timestamp)
+    return CdxAnswer(rows=tuple(rows), malformed=malformed)
+
+
+def cdx_url(base: str, url: str, day: date) -> str:
+    query = urlencode(
+        {
+            "url": url,
+            "from": f"{day:%Y%m%d}",
+            "to": f"{day:%Y%m%d}",
+            "output": "json",
+            "filter": "statuscode:200",
+            "collapse": "digest",
+        }
+    )
+    return f"{base}/cdx/search/cdx?{query}"
+
+
+def playback_url(base: str, timestamp: str, url: str) -> str:
+    """The raw capture of `url` closest to `timestamp` (`id_`: the bytes as archived)."""
+    return f"{base}/web/{timestamp}id_/{quote(url, safe=':/?&=%#;,+@~!$*()')}"
+
+
+def archive_http_config(base: HttpConfig, *, min_interval: float, retries: int) -> HttpConfig:
+    """The archive's own politeness: one request at a time, `min_interval` apart.
+
+    robots.txt is not consulted for the archive: the CDX API and `id_` playback are the
+    documented programmatic interface, and the interval and backoff are the politeness.
+    """
+    return replace(
+        base,
+        per_host_concurrency=1,
+        min_host_delay=min_interval,
+        retries=retries,
+        respect_robots=False,
+    )
+
+
+def wayback_stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+
+
+async def backfill_day(ctx: Context, http: Http, feeds: Sequence[Feed], day: date) -> None:
+    """Stage (and merge) everything the archive holds for `feeds` on `day` as one run."""
+    todo = [f for f in feeds if not ctx.done(f.url, day)]
+    ctx.report.units_resumed += len(feeds) - len(todo)
+    if not todo:
+        return
+    key = "|".join(sorted(f.url for f in feeds)) + f"|{ctx.window.start}..{ctx.window.end}"
+    unit = UnitRun(ctx, run_id_for("wayback", day, key))
+    base = ctx.settings.wayback_url
+    pages: list[tuple[FeedItem, str, datetime]] = []
+    for feed in todo:
+        outlet = outlet_name(feed)
+        errors, captures = 0, 0
+        answer = await http.get(cdx_url(base, feed.url, day), accept="application/json")
+        if not answer.ok:
+            log.warning("wayback cdx %s %s: %s", feed.url, day, answer.error or answer.status)
+            ctx.report.skip("cdx_failed")
+            ctx.report.units_failed += 1
+            unit.staged.add_coverage_day(
+                day=day, outlet=outlet, source="wayback", captures=0, errors=1
+            )
+            continue
+        cdx = parse_cdx(answer.body)
+        ctx.report.skip("cdx_malformed_line", cdx.malformed)
+        transient = False
+        for row in cdx.rows:
+            got = await http.get(
+                playback_url(base, row.timestamp, row.original), accept=_ACCEPT_FEED
+            )
+            if not got.ok:
+                errors += 1
+                transient = transient or got.status in (0, 429) or got.status >= 500
+                ctx.report.skip("capture_failed")
+                continue
+            captures += 1
+            parsed = parse_feed(
+                got.body, feed, fetched_at=row.captured_at,
+                content_type=got.headers.get("content-type"), base_url=feed.url,
+                max_items=ctx.settings.max_items_per_feed,
+            )  # fmt: skip
+            if not parsed.items:
+                ctx.report.skip("capture_not_a_feed")  # an error page archived in its place
+                continue
+            for item in parsed.items:
+                when = item.published_at or row.captured_at
+                if not ctx.window.contains(when):
+                    ctx.report.skip("outside_window")
+                    continue
+                ctx.report.items_found += 1
+                item_day = day_of(when)
+                ctx.report.per_day[str(item_day)] = ctx.report.per_day.get(str(item_day), 0) + 1
+                if unit.found(item, day=item_day, outlet=outlet):
+                    pages.append((item, wayback_stamp(when), row.captured_at))
+        ctx.report.captures += captures
+        ctx.report.errors += errors
+        unit.staged.add_coverage_day(
+            day=day, outlet=outlet, source="wayback", captures=captures, errors=errors
+        )
+        if not transient and ctx.can_checkpoint(day):
+            unit.staged.add_checkpoint(source="wayback", unit=feed.url, day=day)
+    if ctx.progress is not None:
+        ctx.progress("day", f"{day} wayback", len(pages))
+    slots = asyncio.Semaphore(max(1, ctx.settings.concurrency))
+
+    async def one(item: FeedItem, stamp: str, captured_at: datetime) -> None:
+        async with slots:
+            await _page(unit, http, base, item, stamp, captured_at)
+
+    try:
+        await asyncio.gather(*(one(*p) for p in pages))
+    except BaseException:
+        unit.abandon()
+        raise
+    ctx.report.units_done += 1
+    await asyncio.to_thread(unit.finish)
+    if ctx.progress is not None:
+        ctx.progress("done", f"{day} wayback", 0)
+
+
+async def _page(
+    unit: UnitRun, http: Http, base: str, item: FeedItem, stamp: str, captured_at: datetime
+) -> None:
+    try:
+        got = await http.get(playback_url(base, stamp, item.url), accept=_ACCEPT_PAGE)
+        if got.status == 404 and item.canonical_url != item.url:
+            # Archived under the clean URL rather than the feed's tracking-tagged link?
+            got = await http.get(playback_url(base, stamp, item.canonical_url), accept=_ACCEPT_PAGE)
+        error = None
+        if not got.ok:
+            # The HTTP layer's own wording first, so transient failures are retried later.
+            error = got.error or f"http {got.status}: no usable archived capture of the page"
+        await unit.run.assemble(
+            item,
+            body=got.body if error is None else None,
+            fetched_at=got.fetched_at,
+            final_url=item.url,
+            status=got.status,
+            error=error,
+            published_fallback=captured_at,
+        )
+    except Exception:  # one bad page must not sink the day; it is logged and counted
+        log.exception("wayback page %s: unexpected error", item.url)
+        unit.run.report.skip("unexpected_error")
+
+
+async def backfill_wayback(ctx: Context, feeds: Sequence[Feed]) -> None:
+    config = archive_http_config(
+        ctx.settings.http,
+        min_interval=ctx.settings.wayback_min_interval,
+        retries=ctx.settings.wayback_retries,
+    )
+    async with Http(config) as http:
+        for day in ctx.window.days():
+            await backfill_day(ctx, http, feeds, day)
