@@ -336,3 +336,18 @@ def test_dev_set_floors(tagger: Tagger) -> None:
                 assert figures["fp_rate"] <= floor, (source, figures)
             else:
                 assert figures[name] >= floor, (source, name, figures)
+
+
+def test_russian_headlines_and_ledes(tagger: Tagger) -> None:
+    """80 Russian headlines + ledes written after the lexicon was (40 war, 40 other incl. the
+    metaphors "война с наркотиками", "ценовая война", "шпионская война", "битва за ...").
+
+    Not tuned on: it measures the lexicon, it does not shape it. The issue's bar on held-out
+    independent outlets is F1 >= 0.85 (a plain Russian keyword rule reaches 0.82).
+    """
+    rows = _rows(FIXTURES / "ru_headlines.jsonl")
+    report = evaluate(tagger, rows)
+    overall = report["overall"]
+    assert overall["f1"] >= 0.85, report
+    assert report["by_source"]["ru-war"]["recall"] >= 0.9, report
+    assert report["by_source"]["ru-other"]["fp_rate"] <= 0.2, report
