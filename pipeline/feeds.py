@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import charset_normalizer
 import feedparser
 
 from pipeline.models import Feed, FeedItem, ParsedFeed
@@ -26,6 +27,19 @@ _HTML_START = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S
 )
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+_XML_DECL_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
+# An internal DTD subset that declares entities: the way to an entity-expansion bomb. Feeds have
+# no use for one, and expat takes over a second to give up on a bomb, blocking the event loop.
+_ENTITY_DTD = re.compile(rb"<!DOCTYPE[^\[>]*\[[^\]]*<!ENTITY[^\]]*\]\s*>", re.I | re.S)
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_UTF8 = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_SY_PERIOD_MINUTES = {
+    "hourly": 60,
+    "daily": 1440,
+    "weekly": 10080,
+    "monthly": 43200,
+    "yearly": 525600,
+}
 
 
 class FeedListError(ValueError):
@@ -161,6 +175,10 @@ def parse_feed(
         return _parse_json_feed(stripped, feed, base, max_items)
     if looks_like_html(body):
         return ParsedFeed(items=(), error="HTML page served instead of a feed")
+    body, content_type = _fix_encoding(body, content_type)
+    head, dropped = _ENTITY_DTD.subn(b"", body[:65536], count=1)
+    if dropped:
+        body = head + body[65536:]
     headers = {"content-location": base}
     if content_type:
         headers["content-type"] = content_type
@@ -180,6 +198,9 @@ def parse_feed(
             bozo, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType
         ):
             error = f"malformed feed: {_describe(bozo)}"
+    if dropped:
+        note = "DTD entity declarations ignored (entity-expansion guard)"
+        error = f"{note}; {error}" if error else note
     if not entries and not version:
         return ParsedFeed(items=(), error=error or "not a feed (no RSS/Atom/JSON structure)")
     language = _lang(meta.get("language")) or feed.language
@@ -188,11 +209,65 @@ def parse_feed(
         item = _item_from_entry(entry, feed, base, language)
         if item is not None:
             items.append(item)
-    ttl = _int_or_none(meta.get("ttl"))
     return ParsedFeed(
         items=_unique(items), title=meta.get("title"), kind=version or None, error=error,
-        ttl_minutes=ttl,
+        ttl_minutes=_minutes(meta.get("ttl")), update_minutes=_update_minutes(meta),
     )  # fmt: skip
+
+
+def _fix_encoding(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """Re-encode as UTF-8 a body whose bytes contradict what it or its headers declare.
+
+    feedparser trusts the HTTP charset over the bytes (RFC 3023), so UTF-16 without a BOM served
+    as "charset=utf-8" fails to parse, and Cyrillic served as UTF-8 becomes cp1252 mojibake.
+    """
+    if body.startswith(_BOMS):
+        return body, content_type
+    if body[:2] in (b"<\x00", b"\x00<"):  # UTF-16 without a BOM: "<" is the first character
+        text = body.decode("utf-16-le" if body[:1] == b"<" else "utf-16-be", errors="replace")
+        return _as_utf8(text), _without_charset(content_type)
+    try:
+        body.decode("utf-8")
+        return body, content_type
+    except UnicodeDecodeError:
+        pass
+    match = _CHARSET.search(content_type or "")
+    declared = match.group(1).lower() if match else None
+    if declared is None:
+        decl = re.match(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([\w.:-]+)""", body[:200])
+        declared = decl.group(1).decode("ascii").lower() if decl else None
+    if declared is not None and declared not in _UTF8:
+        return body, content_type  # a non-UTF-8 declaration the bytes may well match: trust it
+    best = charset_normalizer.from_bytes(body[: 256 * 1024]).best()
+    # No recognisable language means a guess from too little text: leave it to feedparser.
+    if best is None or best.coherence == 0 or best.encoding.replace("_", "-") in _UTF8:
+        return body, content_type
+    return _as_utf8(body.decode(best.encoding, errors="replace")), _without_charset(content_type)
+
+
+def _as_utf8(text: str) -> bytes:
+    return _XML_DECL_ENCODING.sub(rb'\1"utf-8"', text.encode("utf-8"), count=1)
+
+
+def _without_charset(content_type: str | None) -> str | None:
+    if content_type is None:
+        return None
+    return content_type.split(";", 1)[0].strip() or None
+
+
+def _minutes(value: object) -> int | None:
+    """A positive whole number of minutes (RSS `ttl`), or None when absent or absurd."""
+    number = _int_or_none(value)
+    return number if number is not None and 0 < number <= 525_600 else None
+
+
+def _update_minutes(meta: Mapping[str, Any]) -> int | None:
+    """How often the publisher says it updates (`sy:updatePeriod` / `sy:updateFrequency`)."""
+    period = meta.get("sy_updateperiod")
+    if not isinstance(period, str) or period.strip().lower() not in _SY_PERIOD_MINUTES:
+        return None
+    frequency = _int_or_none(meta.get("sy_updatefrequency")) or 1
+    return max(1, _SY_PERIOD_MINUTES[period.strip().lower()] // max(1, frequency))
 
 
 def _describe(exc: object) -> str:
@@ -203,7 +278,7 @@ def _describe(exc: object) -> str:
 def _int_or_none(value: object) -> int | None:
     try:
         return int(str(value).strip()) if value not in (None, "") else None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

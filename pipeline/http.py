@@ -66,6 +66,9 @@ class HttpConfig:
     retry_after_cap: float = 120.0  # a longer Retry-After means "give up now", not "wait"
     respect_robots: bool = True
     allow_private_hosts: bool = False
+    # IP addresses reachable although non-public (a loopback test server, an intranet mirror);
+    # every other private, loopback or link-local address stays refused.
+    trusted_addresses: tuple[str, ...] = ()
     http2: bool = False
 
     def __post_init__(self) -> None:
@@ -299,7 +302,8 @@ class Http:
         elif config.allow_private_hosts:
             self._policy = None  # nothing to refuse, so no need to resolve first
         else:
-            self._policy = lambda ip: address_refusal(ip) is None
+            trusted = frozenset(ipaddress.ip_address(a) for a in config.trusted_addresses)
+            self._policy = lambda ip: ip in trusted or address_refusal(ip) is None
         self._client: httpx.AsyncClient | None = None
         self._closed = False
         self._gates: dict[tuple[str, str, int], _HostGate] = {}

@@ -41,7 +41,8 @@ class ParsedFeed:
     title: str | None = None
     kind: str | None = None
     error: str | None = None
-    ttl_minutes: int | None = None
+    ttl_minutes: int | None = None  # RSS <ttl>
+    update_minutes: int | None = None  # sy:updatePeriod / sy:updateFrequency
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -194,3 +194,43 @@ def slow_ok(delay: float, body: bytes = b"ok") -> Handler:
         await respond(writer, 200, body)
 
     return handler
+
+
+def status(code: int, headers: dict[str, str] | None = None, body: bytes = b"") -> Handler:
+    """Answer every request with `code` (and `headers`)."""
+
+    async def handler(_request: SeenRequest, writer: asyncio.StreamWriter) -> None:
+        await respond(writer, code, body, headers)
+
+    return handler
+
+
+def content(body: bytes, content_type: str, headers: dict[str, str] | None = None) -> Handler:
+    """Answer 200 with `body` as `content_type`."""
+    return status(200, {"Content-Type": content_type, **(headers or {})}, body)
+
+
+def redirect(location: str, code: int = 302) -> Handler:
+    """Redirect to `location` (relative to the request or absolute)."""
+    return status(code, {"Location": location})
+
+
+def gzip_bomb(*, decoded: int = 16 * 1024 * 1024) -> Handler:
+    """A small gzip body that inflates to `decoded` bytes of zeros."""
+    import gzip
+
+    packed = gzip.compress(b"\0" * decoded, compresslevel=9)
+    return status(200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, packed)
+
+
+def sequence(*handlers: Handler) -> Handler:
+    """The first request gets handlers[0], the next handlers[1], ...; the last one repeats."""
+    served = 0
+
+    async def handler(request: SeenRequest, writer: asyncio.StreamWriter) -> None:
+        nonlocal served
+        current = handlers[min(served, len(handlers) - 1)]
+        served += 1
+        await current(request, writer)
+
+    return handler
