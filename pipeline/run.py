@@ -17,13 +17,15 @@ from pipeline.assemble import PageJob, assemble_article
 from pipeline.config import Settings
 from pipeline.feeds import load_feeds, parse_feed
 from pipeline.http import FetchResult, Http
-from pipeline.models import Article, Feed, FeedFetch, FeedItem, RunReport
+from pipeline.models import Article, Feed, FeedFetch, FeedItem, ParsedFeed, RunReport
 from pipeline.staging import StagedRun
 from pipeline.warehouse import KnownState, LoadResult, load_staged, read_state
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int], None]
+# Called once per feed with what was stored and what came back (`newsdesk watch` schedules by it).
+FeedObserver = Callable[[FeedFetch, FetchResult, ParsedFeed | None], None]
 _FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
     "text/xml;q=0.9, */*;q=0.5"
@@ -60,6 +62,7 @@ class Pass:
     captures: CaptureWriter | None
     progress: Progress | None
     claimed: set[str] = field(default_factory=set)
+    observe: FeedObserver | None = None
 
     def tick(self, what: str, n: int = 1) -> None:
         if self.progress is not None:
@@ -87,6 +90,7 @@ class Pass:
         items: Sequence[FeedItem] = ()
         error = result.error
         title = None
+        parsed: ParsedFeed | None = None
         if result.not_modified:
             outcome = "not_modified"
             self.report.feeds_not_modified += 1
@@ -117,23 +121,23 @@ class Pass:
             self.report.feeds_ok += 1
         if error:
             self.report.feeds_error += 1
-        self.staged.add_fetch(
-            FeedFetch(
-                feed_url=feed.url,
-                run_id=self.run_id,
-                fetched_at=result.fetched_at,
-                http_status=result.status,
-                outcome=outcome,  # type: ignore[arg-type]
-                error=error,
-                items_seen=len(items),
-                items_new=len(new),
-                elapsed_ms=result.elapsed_ms,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                title=title,
-            ),
-            feed,
+        fetch = FeedFetch(
+            feed_url=feed.url,
+            run_id=self.run_id,
+            fetched_at=result.fetched_at,
+            http_status=result.status,
+            outcome=outcome,  # type: ignore[arg-type]
+            error=error,
+            items_seen=len(items),
+            items_new=len(new),
+            elapsed_ms=result.elapsed_ms,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            title=title,
         )
+        self.staged.add_fetch(fetch, feed)
+        if self.observe is not None:
+            self.observe(fetch, result, parsed)
         self.tick("feed")
         for item in new:
             await queue.put(item)
@@ -216,6 +220,7 @@ async def stage_pass(
     source: str = "live",
     progress: Progress | None = None,
     pool: Executor | None = None,
+    observe: FeedObserver | None = None,
 ) -> RunReport:
     """Fetch, extract and tag everything new in `feeds`; stage it under staging/<run_id>/."""
     started = time.monotonic()
@@ -228,6 +233,7 @@ async def stage_pass(
     own_pool = pool is None
     executor = pool or make_pool(settings.workers)
     run = Pass(settings, run_id, state, staged, report, executor, captures, progress)
+    run.observe = observe
     queue: asyncio.Queue[FeedItem | None] = asyncio.Queue(maxsize=settings.queue_size)
     try:
         async with Http(settings.http) as http:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 import shutil
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +83,16 @@ def connect(
         yield con
     finally:
         con.close()
+
+
+def crash_point(point: str) -> None:
+    """Test hook: `NEWSDESK_TEST_CRASH_AT=<point>` SIGKILLs this process here (tests/test_crash.py).
+
+    Points: `merge` (a run's rows written, its transaction not committed) and `merged` (committed,
+    its staging not yet removed). Read from os.environ on purpose: it is not a setting.
+    """
+    if os.environ.get("NEWSDESK_TEST_CRASH_AT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def migrations() -> list[tuple[int, str, Path]]:
@@ -297,6 +309,7 @@ def merge_run(con: duckdb.DuckDBPyConnection, staged: Path, *, now: datetime) ->
                 "report": json.dumps(report),
             },
         )
+        crash_point("merge")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -318,6 +331,7 @@ def load_staged(
         for staged in runs:
             results.append(merge_run(con, staged, now=now or datetime.now(UTC)))
             # Only after the commit: a crash before this line just merges the run again.
+            crash_point("merged")
             shutil.rmtree(staged, ignore_errors=True)
         # Stories and the search index, outside the merge transactions: each step catches up
         # on whatever the warehouse holds, so one interrupted here is finished by the next load.
