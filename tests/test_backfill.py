@@ -610,3 +610,55 @@ def test_daily_archive_task_stages_the_past_day_for_the_loader(wayback: Wayback)
     # Not configured: recorded, nothing fetched.
     quiet = daily_archive(replace(settings, backfill_sources=()), start=start, end=end, now=NOW)
     assert quiet["status"] == "no_archive_sources"
+
+
+# --- real archived feeds (../shared), through the shared Wayback stand-in ---------------------
+
+
+@pytest.mark.shared
+def test_a_week_of_real_archived_feed_captures_is_stored_once_per_item(
+    shared_data: Path, settings: Settings, pool: Any
+) -> None:
+    import importlib.util
+
+    import feedparser
+
+    spec = importlib.util.spec_from_file_location(
+        "shared_wayback", shared_data.parent / "tools" / "wayback.py"
+    )
+    assert spec is not None and spec.loader is not None
+    wb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wb)
+    archive = wb.Archive()
+    feeds = []
+    for outlet in ("nytimes", "smh", "rnz"):
+        url = f"https://feeds.{outlet}.example/rss.xml"
+        archive.add(url, shared_data / "feeds" / "real" / "headlines-2020" / outlet)
+        feeds.append(Feed(url=url, outlet=outlet))
+    window = Window(date(2020, 8, 10), date(2020, 8, 16))
+    # What the captures in the window hold, read with feedparser alone.
+    expected: dict[str, str] = {}
+    for feed in feeds:
+        for stamp, path in archive.captures[wb.key(feed.url)]:
+            captured = datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+            if not window.contains(captured):
+                continue
+            for entry in feedparser.parse(path.read_bytes()).entries:
+                parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+                when = datetime(*parsed[:6], tzinfo=UTC) if parsed else captured
+                if window.contains(when) and entry.get("link"):
+                    expected.setdefault(aid(entry["link"]), str(when.date()))
+    server, base = wb.start(archive)
+    try:
+        run_backfill(
+            replace(settings, wayback_url=base, wayback_min_interval=0.0),
+            window=window, source="wayback", feeds=feeds, now=NOW, pool=pool,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+    stored = {r[0] for r in rows(settings.db_path, "SELECT article_id FROM articles")}
+    assert stored == set(expected) and len(stored) > 20
+    per_day = dict(rows(settings.db_path, "SELECT day::VARCHAR, sum(items_found) FROM "
+                                          "coverage_days GROUP BY 1"))  # fmt: skip
+    for day in {d for d in expected.values()}:
+        assert per_day[day] == sum(1 for d in expected.values() if d == day)

@@ -246,6 +246,14 @@ class UnitRun:
         ctx = self.ctx
         if self.run.captures is not None:
             self.run.captures.close()
+        report = self.run.report
+        broken = report.skipped.get("unexpected_error", 0)
+        if broken and broken >= report.items_new:
+            # Every page failed the same unexpected way (a broken worker pool, a bug): staging
+            # this would checkpoint the unit and hide its items from the next backfill.
+            raise RuntimeError(
+                f"backfill run {report.run_id}: all {broken} pages failed unexpectedly; see the log"
+            )
         self.staged.finish(self.run.report, source=ctx.source, started_at=ctx.now)
         ctx.report.runs.append(self.staged.run_id)
         ctx.report.absorb(self.run.report)

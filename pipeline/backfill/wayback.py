@@ -251,6 +251,9 @@ async def _page(
         if not got.ok:
             # The HTTP layer's own wording first, so transient failures are retried later.
             error = got.error or f"http {got.status}: no usable archived capture of the page"
+            if not item.summary and item.title:
+                # A title-only item is still an item published that day: keep it, titled.
+                item = replace(item, summary=item.title)
         await unit.run.assemble(
             item,
             body=got.body if error is None else None,
