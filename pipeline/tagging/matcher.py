@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import ahocorasick
+import ahocorasick_rs
 
 from pipeline.tagging import morph
 from pipeline.tagging.normalize import normalize, words
@@ -53,7 +53,7 @@ class Matcher:
 
     Keys are padded with spaces (" war " for a word, " войн" for a stem) and the text is
     prepared as space-padded words, so the automaton only reports matches that start at a word
-    boundary, and pyahocorasick's `iter_long` resolves overlaps (leftmost-longest): "price war"
+    boundary, and the automaton resolves overlaps (leftmost-longest): "price war"
     hides "war", "peace talks" is one hit. A stem's match is accepted when the rest of its word
     is an ending its language allows (morph.py). Entities inside a longer term ("talks in
     Istanbul") are reported with it (`nested`), unless the longer term is a mask (metaphor).
@@ -87,7 +87,8 @@ class Matcher:
         entity_exact = {k: v for k, v in entity_exact.items() if v}
         entity_stems = {k: {(c, lang) for c, lang in v if c in nested} for k, v in stems.items()}
         entity_stems = {k: v for k, v in entity_stems.items() if v}
-        automaton = ahocorasick.Automaton()
+        keys: list[str] = []
+        self._values: list[int] = []
         self.entries: list[Entry] = []
         self.lengths: list[int] = []  # per entry: length of its automaton key
         for key, concepts in exact.items():
@@ -100,26 +101,37 @@ class Matcher:
             # hits with two comprehensions instead of a Python loop over every hit.
             value = -(entry_id + 1) if concepts & self._positional else entry_id
             self.lengths.append(len(key) + 2)
-            automaton.add_word(f" {key.replace(' ', SEP)} ", value)
+            keys.append(f" {key.replace(' ', SEP)} ")
+            self._values.append(value)
         for key, pairs in stems.items():
             self.entries.append((key, (), tuple(sorted(pairs)), ()))
             self.lengths.append(len(key.replace(" ", SEP)) + 1)
-            automaton.add_word(f" {key.replace(' ', SEP)}", -len(self.entries))
-        automaton.make_automaton()
-        self._automaton = automaton
-        self.size = len(automaton)
+            keys.append(f" {key.replace(' ', SEP)}")
+            self._values.append(-len(self.entries))
+        # Rust's aho-corasick, leftmost-longest, contiguous NFA: about twice as fast as
+        # pyahocorasick's iter_long here, and a true leftmost-longest (iter_long can miss a
+        # match that starts inside a longer failed one: " in  a  coup ").
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            keys,
+            matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+            implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+        )
+        self.size = len(keys)
 
     def scan(self, prepared: str) -> tuple[list[int], list[Hit]]:
         """Entry ids of plain hits (counted, not placed), and placed hits (stems, positional)."""
-        hits = list(self._automaton.iter_long(prepared))
-        plain = [value for _, value in hits if value >= 0]
+        values = self._values
+        hits = self._automaton.find_matches_as_indexes(prepared)
+        plain = [values[key] for key, _, _ in hits if values[key] >= 0]
         if len(plain) == len(hits):
             return plain, []
         placed: list[Hit] = []
         entries, lengths = self.entries, self.lengths
-        for end, value in hits:
+        for key, _, stop in hits:
+            value = values[key]
             if value >= 0:
                 continue
+            end = stop - 1  # last character of the match
             entry_id = -value - 1
             surface, exact, stems, inner = entries[entry_id]
             start = end - lengths[entry_id] + 2  # first letter of the term
