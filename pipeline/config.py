@@ -104,6 +104,8 @@ class Settings:
     wayback_min_interval: float = 1.0  # seconds between requests to the archive host
     wayback_retries: int = 5  # extra attempts on 429/503/timeouts, with backoff and Retry-After
     backfill_sources: tuple[str, ...] = ()  # what `newsdesk_daily` backfills past days from
+    watch_min_interval: float = 300.0  # `newsdesk watch`: polling interval bounds per feed, seconds
+    watch_max_interval: float = 86400.0
 
     @property
     def staging_dir(self) -> Path:
@@ -149,5 +151,7 @@ class Settings:
             wayback_min_interval=_number(env, "NEWSDESK_WAYBACK_MIN_INTERVAL", 1.0, minimum=0),
             wayback_retries=_int(env, "NEWSDESK_WAYBACK_RETRIES", 5, minimum=0),
             backfill_sources=_sources(env, "NEWSDESK_BACKFILL_SOURCES"),
+            watch_min_interval=_number(env, "NEWSDESK_WATCH_MIN_INTERVAL", 300.0, minimum=0.1),
+            watch_max_interval=_number(env, "NEWSDESK_WATCH_MAX_INTERVAL", 86400.0, minimum=0.1),
         )
         return replace(settings, **overrides) if overrides else settings
