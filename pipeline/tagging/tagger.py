@@ -312,11 +312,9 @@ class Tagger:
             if c.kind == "conflict":
                 theatre_weight[c.id] = theatre_weight.get(c.id, 0.0) + 2 * w
                 theatre_sources.setdefault(c.id, set()).add(ci)
-            if c.kind in {"event", "actor", "place"}:
-                ev = _evidence(t, b, {ci})
-                tags.append(
-                    Tag(kind=c.kind, value=c.name, code=c.id, score=_saturate(w), evidence=ev)
-                )
+            if c.kind in _ENTITY_KINDS:
+                ev = _concept_evidence(t, b, ci)
+                tags.append(Tag(c.kind, c.name, c.id, _saturate(w), ev))
         for code, w in topic_weight.items():
             ev = _evidence(t, b, topic_sources[code])
             name = self._topic_names[code]
@@ -435,15 +433,44 @@ def feature_vector(t: _Zone, b: _Zone) -> dict[str, float]:
 _COUNT = itemgetter(1)
 
 
+_ENTITY_KINDS = frozenset({"event", "actor", "place"})
+
+
+def _item(zone_name: str, surface: str, note: str, n: int) -> str:
+    item = f"{zone_name}:{surface}"
+    if n > 1:
+        item += f" x{n}"
+    if note:
+        item += f" ({note})"
+    return item
+
+
+def _concept_evidence(t: _Zone, b: _Zone, ci: int) -> tuple[str, ...]:
+    """`_evidence(t, b, {ci})`, the common case, without merging or set handling."""
+    out: list[str] = []
+    for zone_name, zone in ((TITLE, t), (BODY, b)):
+        counts = zone.by_concept.get(ci)
+        if not counts:
+            continue
+        if len(counts) == 1:
+            for (surface, note), n in counts.items():
+                out.append(_item(zone_name, surface, note, n))
+            continue
+        ranked = sorted(counts.items())
+        ranked.sort(key=_COUNT, reverse=True)
+        out.extend(_item(zone_name, surface, note, n) for (surface, note), n in ranked)
+    return tuple(out[:MAX_EVIDENCE])
+
+
 def _evidence(t: _Zone, b: _Zone, only: set[int] | None) -> tuple[str, ...]:
     """Items "zone:surface [xN] [(note)]", title first, most frequent first."""
+    if only is not None and len(only) == 1:
+        return _concept_evidence(t, b, next(iter(only)))
     out: list[str] = []
     for zone_name, zone in ((TITLE, t), (BODY, b)):
         merged: Counts
         if only is None:
             merged = zone.surfaces
-        elif len(only) == 1:
-            merged = zone.by_concept.get(next(iter(only)), {})
         else:
             merged = {}
             for ci in only:
@@ -457,12 +484,7 @@ def _evidence(t: _Zone, b: _Zone, only: set[int] | None) -> tuple[str, ...]:
             ranked.sort()
             ranked.sort(key=_COUNT, reverse=True)
         for (surface, note), n in ranked:
-            item = f"{zone_name}:{surface}"
-            if n > 1:
-                item += f" x{n}"
-            if note:
-                item += f" ({note})"
-            out.append(item)
+            out.append(_item(zone_name, surface, note, n))
             if len(out) >= MAX_EVIDENCE:
                 return tuple(out)
     return tuple(out)
