@@ -21,7 +21,9 @@ from pipeline.backfill.cli import backfill
 from pipeline.config import ConfigError, Settings
 from pipeline.feeds import FeedListError, add_feeds, load_feeds, read_opml
 from pipeline.models import Feed, RunReport
+from pipeline.status import status_command
 from pipeline.warehouse import WarehouseError, query
+from pipeline.watch import watch_command
 
 app = typer.Typer(
     help="newsdesk: ingest news feeds politely, extract and tag articles, query them in DuckDB.",
@@ -30,6 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("backfill")(backfill)
+app.command("watch")(watch_command)
+app.command("status")(status_command)
 feeds_app = typer.Typer(help="Manage the feed list (CSV or OPML).", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
 app.command("search")(search_cmd)
