@@ -1,12 +1,15 @@
 """newsdesk_daily: one run per day-long data interval, scheduled or backfilled.
 
-archive (fill the window from archive sources; none are configured yet) -> load (pool
-`duckdb_writer`, emits the warehouse asset) -> quality (recorded in `quality_checks`).
+archive (fill the window from the archive sources in NEWSDESK_BACKFILL_SOURCES, e.g.
+`wayback,sitemap`: `newsdesk backfill` for that day, staged only; none by default) -> load (pool
+`duckdb_writer`: merges the staged runs, their `coverage_days` rows and resume checkpoints;
+emits the warehouse asset) -> quality (recorded in `quality_checks`).
 The window is read only from data_interval_start/end: a scheduled or backfill run for day D
 covers [D 00:00, D+1 00:00) UTC and starts when that day is over; a manual run (and
 `airflow dags test newsdesk_daily D`) covers the last complete day before D.
 Backfill days A..B inclusive: `airflow backfill create --dag-id newsdesk_daily --from-date A
---to-date B`.
+--to-date B`: each day's archive task reads that day from the archives; a retried or repeated
+day skips what an earlier attempt already merged.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ import pytest
 
 from pipeline.demo import DEMO_DIR, serve_corpus
 from pipeline.feeds import write_csv
+from pipeline.models import Feed
 from pipeline.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -270,6 +271,43 @@ def test_daily_run_for_a_past_day_reads_its_window_and_a_rerun_changes_nothing(
         " WHERE coalesce(published_at, first_seen_at) < '2025-05-18T00:00:00Z'",
     )[0][0]
     assert len(quality) == 1 + with_history and with_history >= EXPECTED["feeds_total"] - 1
+
+
+@pytest.mark.airflow
+def test_daily_run_backfills_its_day_from_the_archive_and_a_rerun_adds_nothing(
+    airflow: Airflow, ingested: dict[str, Any], tmp_path: Path
+) -> None:
+    from tests.archiveserver import ArchiveServer, serve
+    from tests.test_backfill import NEWS, UNDATED, build_archive
+
+    archive = ArchiveServer()
+    build_archive(archive)
+    feeds = tmp_path / "archived-feeds.csv"
+    write_csv(feeds, [Feed(url=NEWS, outlet="Example News"),
+                      Feed(url=UNDATED, outlet="Undated Daily")])  # fmt: skip
+    with serve(archive):
+        env = {
+            "NEWSDESK_FEEDS": str(feeds),
+            "NEWSDESK_BACKFILL_SOURCES": "wayback",
+            "NEWSDESK_WAYBACK_URL": archive.base,
+            "NEWSDESK_WAYBACK_MIN_INTERVAL": "0",
+        }
+        airflow.dags_test("newsdesk_daily", "2025-05-14", **env)  # covers 13 May
+        requests = len(archive.requests)
+        first = rows(airflow.db, "SELECT article_id, content_hash FROM articles ORDER BY 1")
+        airflow.dags_test("newsdesk_daily", "2025-05-14", **env)
+        assert len(archive.requests) == requests  # the day was checkpointed: nothing re-read
+    assert rows(airflow.db, "SELECT article_id, content_hash FROM articles ORDER BY 1") == first
+    coverage = rows(
+        airflow.db,
+        "SELECT day::VARCHAR, outlet, items_found, articles_stored FROM coverage_days"
+        " WHERE source = 'wayback' ORDER BY 1, 2",
+    )
+    assert coverage == [("2025-05-13", "Example News", 2, 2), ("2025-05-13", "Undated Daily", 2, 2)]
+    runs = rows(
+        airflow.db, "SELECT count(*), sum(articles_inserted) FROM runs WHERE source = 'wayback'"
+    )
+    assert runs == [(1, 4)]
 
 
 @pytest.mark.airflow
