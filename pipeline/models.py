@@ -123,14 +123,18 @@ class RunReport:
     articles_inserted: int = 0
     articles_updated: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    skipped_by_feed: dict[str, dict[str, int]] = field(default_factory=dict)  # feed -> reasons
     text_sources: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
     staged_path: str | None = None
 
-    def skip(self, reason: str, n: int = 1) -> None:
+    def skip(self, reason: str, n: int = 1, *, feed: str | None = None) -> None:
         if n <= 0:
             return
         self.skipped[reason] = self.skipped.get(reason, 0) + n
+        if feed is not None:
+            per_feed = self.skipped_by_feed.setdefault(feed, {})
+            per_feed[reason] = per_feed.get(reason, 0) + n
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -146,6 +150,7 @@ class RunReport:
             "articles_inserted": self.articles_inserted,
             "articles_updated": self.articles_updated,
             "skipped": dict(self.skipped),
+            "skipped_by_feed": {f: dict(r) for f, r in self.skipped_by_feed.items()},
             "text_sources": dict(self.text_sources),
             "elapsed_s": round(self.elapsed_s, 3),
             "staged_path": self.staged_path,

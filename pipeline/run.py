@@ -116,7 +116,7 @@ class Pass:
             self.claimed.add(item.article_id)
         self.report.items_seen += len(items)
         self.report.items_new += len(new)
-        self.report.skip("already_stored", len(items) - len(new))
+        self.report.skip("already_stored", len(items) - len(new), feed=feed.url)
         if outcome == "ok":
             self.report.feeds_ok += 1
         if error:
@@ -186,9 +186,9 @@ class Pass:
         loop = asyncio.get_running_loop()
         article, outcome = await loop.run_in_executor(self.pool, assemble_article, job)
         if error:
-            self.report.skip("page_" + ("transient" if job.retry else "failed"))
+            self.report.skip("page_" + ("transient" if job.retry else "failed"), feed=item.feed_url)
         if article is None:
-            self.report.skip(outcome)
+            self.report.skip(outcome, feed=item.feed_url)
         else:
             if article.published_at is None and published_fallback is not None:
                 # An archive knows when it saw the item even when neither feed nor page dates it.
@@ -205,7 +205,7 @@ class Pass:
                 await self.page(http, item)
             except Exception:  # one bad page must not sink the pass; it is logged and counted
                 log.exception("page %s: unexpected error", item.url)
-                self.report.skip("unexpected_error")
+                self.report.skip("unexpected_error", feed=item.feed_url)
 
 
 _Pass = Pass  # the name other modules knew

@@ -446,3 +446,8 @@ def test_skip_reasons_of_the_faulty_pass_are_counted_in_runs_report(observed: Ob
     assert skipped["page_failed"] >= failed + 1  # + the page blocked by the huge robots.txt
     errors = sum(1 for f in FEED_FAULTS if f.reason is not None) + 2  # + refused, slow robots
     assert observed.report["feeds_error"] == errors
+    # The same reasons per feed: all the page faults came through the pages feed.
+    by_feed = observed.report["skipped_by_feed"]
+    pages_feed = next(url for url in by_feed if url.endswith("/pages.xml"))
+    assert by_feed[pages_feed]["page_transient"] == transient
+    assert by_feed[pages_feed]["page_failed"] == skipped["page_failed"] - 1
