@@ -396,7 +396,7 @@ def run_cycle(
         report.cycles,
         len(due),
         inserted,
-        ", ".join(f"{u.interval_s:.0f}s ({u.reason})" for u in updates),
+        ", ".join(f"{u.interval_s:.4g}s ({u.reason})" for u in updates),
     )
     return updates
 
@@ -438,6 +438,10 @@ def watch_command(
     until: Annotated[
         str | None, typer.Option(help="Stop at this time: a duration (90s, 2h) or ISO date-time.")
     ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(help="DuckDB file; default $NEWSDESK_DB, or data/demo.duckdb with --demo."),
+    ] = None,
 ) -> None:
     """Poll feeds continuously, each at its own adaptive interval; SIGTERM/Ctrl-C stop cleanly."""
     from pipeline.demo import serve_corpus
@@ -456,9 +460,15 @@ def watch_command(
         raise typer.Exit(2) from None
     stop_at = parse_until(until, now=datetime.now(UTC)) if until else None
     try:
+        if db is not None:
+            settings = replace(settings, db_path=db)
         if demo:
+            # Like `newsdesk demo`: its own database, so loopback feeds never mix with real ones.
+            demo_db = db or Path("data/demo.duckdb")
             settings = replace(
                 settings,
+                db_path=demo_db,
+                data_dir=demo_db.parent / "demo",
                 http=replace(settings.http, allow_private_hosts=True, min_host_delay=0.05),
             )
             with serve_corpus() as corpus:
