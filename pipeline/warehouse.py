@@ -88,8 +88,9 @@ def connect(
 def crash_point(point: str) -> None:
     """Test hook: `NEWSDESK_TEST_CRASH_AT=<point>` SIGKILLs this process here (tests/test_crash.py).
 
-    Points: `merge` (a run's rows written, its transaction not committed) and `merged` (committed,
-    its staging not yet removed). Read from os.environ on purpose: it is not a setting.
+    Points: `load` (runs staged and READY, nothing merged), `merge` (a run's rows written, its
+    transaction not committed) and `merged` (committed, its staging not yet removed). Read from
+    os.environ on purpose: it is not a setting.
     """
     if os.environ.get("NEWSDESK_TEST_CRASH_AT") == point:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -325,6 +326,7 @@ def load_staged(
     runs = pending_runs(staging_dir)
     if not runs:
         return []
+    crash_point("load")
     results = []
     with connect(db_path, wait_seconds=wait_seconds) as con:
         migrate(con)

@@ -3,7 +3,7 @@ the same warehouse as one uninterrupted pass; an analyst holding the file delays
 
 The passes are real child processes against the demo corpus on loopback. Kill points: during the
 fetches (after N page requests), during extraction and staging (after K Parquet parts), once the
-run is READY, inside the merge transaction and after its commit (the last two through the test
+run is READY, inside the merge transaction and after its commit (the last three through the test
 hook NEWSDESK_TEST_CRASH_AT, see `pipeline.warehouse.crash_point`).
 """
 
@@ -180,13 +180,11 @@ def test_sigkill_at_random_points_then_rerun_equals_an_uninterrupted_pass(
     parts, more = _parts(data), rng.randint(1, 6)
     code, out = run_pass(env, lambda: _parts(data) - parts >= more)
     assert code == -signal.SIGKILL, out
-    # 3. Staged and READY, before (or while) the merge starts.
-    ready = {p for p in _staged_dirs(data) if (p / READY_MARKER).exists()}
-    code, out = run_pass(
-        env, lambda: any((p / READY_MARKER).exists() and p not in ready for p in _staged_dirs(data))
-    )
+    # 3. Staged and READY, killed as the merge begins.
+    code, out = run_pass(_env(tmp_path, served.feeds_csv, NEWSDESK_TEST_CRASH_AT="load"))
     assert code == -signal.SIGKILL, out
     assert any((p / READY_MARKER).exists() for p in _staged_dirs(data))
+    assert not db.exists() or not read_warehouse(db).articles
     # 4. The loader (the Airflow `load` task) killed inside the merge transaction, then
     # 5. after its commit, before it removed the staging: a rerun merges it again.
     for point in ("merge", "merged"):
