@@ -118,7 +118,7 @@ def cache_max_age(value: str | None) -> float | None:
 def hints_from(result: FetchResult, parsed: ParsedFeed | None, *, now: datetime) -> Hints:
     """The publisher's polling hints in one feed response."""
     retry_after = None
-    if result.status in (429, 503) or result.status >= 500:
+    if result.status == 429 or result.status >= 500:
         retry_after = parse_retry_after(result.headers.get("retry-after"), now=now)
     ttl = parsed.ttl_minutes if parsed else None
     update = parsed.update_minutes if parsed else None
