@@ -296,3 +296,52 @@ def test_watch_adapts_intervals_refuses_a_second_instance_and_stops_on_sigint(
         f"intervals after {runs} cycles: {sorted(schedule.values())}; SIGINT to exit {exit_s:.1f}s"
     )
     assert exit_s < 30
+
+
+def test_a_merge_blocked_by_an_analyst_is_postponed_to_the_next_cycle(
+    httpserver: HTTPServer, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = replace(settings, watch_min_interval=0.5, lock_wait_seconds=0.5, write_warc=False)
+    page = (
+        "<html><body><article><p>"
+        + "Talks went on for hours. " * 40
+        + "</p></article></body></html>"
+    )
+    analyst: list[subprocess.Popen[bytes]] = []
+
+    def feed_handler(_request: Any) -> Any:
+        from werkzeug import Response
+
+        # The first poll: an analyst opens the warehouse (read-only) and keeps it open through
+        # the merge of cycle 1; the second poll: the analyst has gone home.
+        if not analyst:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", "import duckdb, sys, time; "
+                 "c = duckdb.connect(sys.argv[1], read_only=True); print('open', flush=True); "
+                 "time.sleep(60)", str(settings.db_path)],
+                stdout=subprocess.PIPE,
+            )  # fmt: skip
+            assert proc.stdout is not None and proc.stdout.readline().strip() == b"open"
+            analyst.append(proc)
+        else:
+            analyst[0].kill()
+            analyst[0].wait()
+        return Response(_feed(httpserver.url_for("/p/1")), content_type="application/rss+xml")
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/feed.xml").respond_with_handler(feed_handler)
+    httpserver.expect_request("/p/1").respond_with_data(page, content_type="text/html")
+    feeds = [Feed(url=httpserver.url_for("/feed.xml"), outlet="Late")]
+    try:
+        with caplog.at_level("INFO", logger="pipeline.watch"):
+            report = watch(settings, feeds, max_cycles=2)
+    finally:
+        for proc in analyst:
+            proc.kill()
+            proc.wait()
+    assert report.cycles == 2
+    assert "cycle 1: merge postponed" in caplog.text and "database is locked" in caplog.text
+    with connect(settings.db_path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (1,)
+        assert con.execute("SELECT count(*) FROM runs").fetchone() == (2,)
+    assert list(settings.staging_dir.iterdir()) == []
