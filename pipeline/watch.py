@@ -301,6 +301,8 @@ def watch(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> WatchReport:
     """Poll `feeds` as they fall due until stopped, `max_cycles` cycles ran, or `until`."""
+    if not feeds:
+        raise ValueError("no feeds to watch")
     stop = stop or StopFlag()
     bounds = (settings.watch_min_interval, max(settings.watch_max_interval, 0.1))
     report = WatchReport()
@@ -477,7 +479,7 @@ def watch_command(
             report = watch(
                 settings, load_feeds(settings.feeds_path), max_cycles=max_cycles, until=stop_at
             )
-    except (WatchLocked, WarehouseError, FeedListError) as exc:
+    except (WatchLocked, WarehouseError, FeedListError, ValueError) as exc:
         typer.echo(f"newsdesk: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(
