@@ -61,7 +61,7 @@ def test_wire_copies_and_write_ups_cluster_by_event(tmp_path: Path) -> None:
     assert dups["precision"] >= DUP_PRECISION and dups["recall"] >= DUP_RECALL, dups
     syndicated = article_id(corpus.url_of(next(r for r in rows if r["id"].endswith("cated"))))
     assert tuple(d for a, _, d in copies if a == syndicated) == ("exact",)
-    assert stories == (len(set(truth.values())), len(rows))
+    assert stories == (len(set(stories_of(db).values())), len(rows))
 
 
 def test_incremental_loads_in_any_order_give_the_same_stories(tmp_path: Path) -> None:
@@ -98,3 +98,28 @@ def test_a_load_interrupted_before_the_analysis_is_caught_up_by_the_next(tmp_pat
     load_staged(db, tmp_path / "staging")
     assert len(stories_of(db)) == len(rows)
     assert stories_of(db) == stories_of(load(tmp_path / "once", [rows]))
+
+
+def test_copies_without_any_tagged_entity_are_still_found(tmp_path: Path) -> None:
+    text = (
+        "The bakery on Mill Lane reopened on Tuesday after a two-month refit, its owner said. "
+        "Queues formed before seven in the morning and the sourdough sold out by nine. "
+        "The owner thanked neighbours for their patience during the building work."
+    )
+    at = corpus.datetime(2025, 5, 14, 9, tzinfo=corpus.UTC)
+    rows = [
+        {"id": "bakery-0", "outlet": "Meridian Post", "title": "Bakery reopens", "text": text,
+         "published_at": at, "story": "bakery"},
+        {"id": "bakery-1", "outlet": "Harbor Chronicle", "title": "Mill Lane bakery is back",
+         "text": "(Wire) " + text.replace("Tuesday", "Tuesday morning"),
+         "published_at": at + corpus.timedelta(hours=1), "story": "bakery"},
+    ]  # fmt: skip
+    db = load(tmp_path, [rows])
+    with connect(db, read_only=True) as con:
+        got = con.execute(
+            "SELECT count(DISTINCT story_id), list(duplicate) FILTER (duplicate IS NOT NULL)"
+            " FROM story_articles"
+        ).fetchone()
+        entities = con.execute("SELECT flatten(list(entities)) FROM article_signatures").fetchone()
+    assert got == (1, ["near"])
+    assert entities == ([],)

@@ -10,12 +10,15 @@ named after its earliest article).
 
 from __future__ import annotations
 
-import hashlib
+import csv
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -44,8 +47,29 @@ _STOP = frozenset(
 Signature = npt.NDArray[np.uint64]
 
 
-def _hash32(data: bytes) -> int:
-    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
+@lru_cache(maxsize=4)
+def entity_weights(taxonomy_dir: str | None = None) -> dict[str, float]:
+    """How specific an entity is: a theatre or a country says less than a city, a person or a
+    venue. Static (from the taxonomy), so stories never depend on what else was loaded."""
+    from pipeline.tagging import default_dir
+
+    folder = Path(taxonomy_dir) if taxonomy_dir else default_dir()
+    weights: dict[str, float] = {}
+    with (folder / "places.csv").open(encoding="utf-8") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        for row in rows:
+            broad = row["feature"] in ("conflict_state", "power_state", "region_state")
+            weights[f"place:{row['id']}"] = 0.5 if broad else 1.0
+    return weights
+
+
+def entity_weight(key: str, weights: Mapping[str, float]) -> float:
+    kind = key.split(":", 1)[0]
+    if kind == "conflict":
+        return 0.25
+    if kind == "event":
+        return 0.5
+    return weights.get(key, 1.0)
 
 
 def tokens(text: str) -> list[str]:
@@ -54,7 +78,7 @@ def tokens(text: str) -> list[str]:
 
 
 def _minhash(items: Iterable[str]) -> Signature:
-    mh = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_hash32, scheme=SCHEME)
+    mh = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32, scheme=SCHEME)
     batch = [s.encode("utf-8") for s in set(items)]
     if batch:
         mh.update_batch(batch)
@@ -154,15 +178,26 @@ class _Context:
     entities: list[list[str]]
     story: list[str | None]
     story_first: dict[str, tuple[int, str]]  # existing story -> (first seen, first article)
+    hash_codes: npt.NDArray[np.int64]  # content_hash as a small integer, for vector compares
+    entity_mass: npt.NDArray[np.float64]  # summed weights of each article's entities
+    weights: Mapping[str, float]
 
 
-def _same_event(ent_j: float, shared: int, word_j: float, hours: float) -> bool:
-    """Same event: published within a day, sharing tagged entities and vocabulary. Thresholds
-    measured on tests/fixtures/stories (wire copies, write-ups, distinct events sharing actors)."""
-    if hours > EVENT_HOURS or shared < 2 or ent_j < 0.5:
-        return False
+def _same_event(
+    weighted_j: npt.NDArray[np.float64],
+    shared: npt.NDArray[np.float64],
+    word_j: npt.NDArray[np.float64],
+    hours: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
+    """Same event: published within a day, sharing specific tagged entities (`shared` is their
+    summed weight, see `entity_weight`) and vocabulary. Thresholds measured on
+    tests/fixtures/stories (wire copies, write-ups, distinct events sharing actors) and the
+    generated corpus of bench/analysis.py."""
+    close = (hours <= EVENT_HOURS) & (shared >= 2) & (weighted_j >= 0.5)
     # Another language shares no words: ask for more shared entities, closer in time.
-    return word_j >= 0.1 or (word_j < 0.02 and shared >= 5 and ent_j >= 0.6 and hours <= 12)
+    other_language = (word_j < 0.02) & (shared >= 3) & (weighted_j >= 0.6) & (hours <= 12)
+    result: npt.NDArray[np.bool_] = close & ((word_j >= 0.15) | other_language)
+    return result
 
 
 def _load_context(con: duckdb.DuckDBPyConnection) -> tuple[_Context, list[int]] | None:
@@ -196,15 +231,24 @@ def _load_context(con: duckdb.DuckDBPyConnection) -> tuple[_Context, list[int]] 
             [lo, hi],
         ).fetchall()
     }
+    hashes = table.column("content_hash").to_pylist()
+    codes: dict[str, int] = {}
+    weights = entity_weights()
+    entities = table.column("entities").to_pylist()
     context = _Context(
         ids=ids,
         seen=np.array(table.column("seen").to_pylist(), dtype=np.int64),
         shingles=shingles,
         words=words,
-        hashes=table.column("content_hash").to_pylist(),
-        entities=table.column("entities").to_pylist(),
+        hashes=hashes,
+        entities=entities,
         story=story,
         story_first=first,
+        hash_codes=np.array([codes.setdefault(h, len(codes)) for h in hashes], dtype=np.int64),
+        entity_mass=np.array(
+            [sum(entity_weight(k, weights) for k in e) for e in entities], dtype=np.float64
+        ),
+        weights=weights,
     )
     new = [i for i, s in enumerate(story) if s is None]
     return context, new
@@ -233,49 +277,75 @@ class Link:
     duplicate: str | None  # exact | near | None
 
 
-def links(ctx: _Context, i: int, lsh: MinHashLSH, index: dict[str, list[int]]) -> list[Link]:
+def links(ctx: _Context, i: int, lsh: MinHashLSH, index: _EntityIndex) -> list[Link]:
     """Every article of the context that article `i` is linked to (copies and same event)."""
     window = int(WINDOW.total_seconds())
-    near = {
-        int(k) for k in lsh.query(LeanMinHash(seed=SEED, hashvalues=ctx.shingles[i], scheme=SCHEME))
-    }
-    shared: dict[int, int] = defaultdict(int)
+    t = int(ctx.seen[i])
+    parts, part_weights = [], []
     for key in ctx.entities[i]:
-        for j in index.get(key, ()):
-            shared[j] += 1
-    out = []
-    for j in near | set(shared):
-        if j == i or abs(int(ctx.seen[j]) - int(ctx.seen[i])) > window:
-            continue
-        if ctx.hashes[j] == ctx.hashes[i]:
-            out.append(Link(j, 1.0, "exact"))
-            continue
-        grams = float(np.mean(ctx.shingles[i] == ctx.shingles[j]))
-        if grams >= NEAR_DUP:
-            out.append(Link(j, grams, "near"))
-            continue
-        n_shared = shared.get(j, 0)
-        if n_shared == 0:
-            continue
-        ent_j = n_shared / (len(ctx.entities[i]) + len(ctx.entities[j]) - n_shared)
-        word_j = float(np.mean(ctx.words[i] == ctx.words[j]))
-        hours = abs(int(ctx.seen[j]) - int(ctx.seen[i])) / 3600
-        if _same_event(ent_j, n_shared, word_j, hours):
-            out.append(Link(j, round((ent_j + word_j) / 2, 4), None))
+        members, times = index[key]
+        lo = int(np.searchsorted(times, t - window, side="left"))
+        hi = int(np.searchsorted(times, t + window, side="right"))
+        parts.append(members[lo:hi])
+        part_weights.append(np.full(hi - lo, entity_weight(key, ctx.weights)))
+    if parts:
+        by_entity, inverse = np.unique(np.concatenate(parts), return_inverse=True)
+        counts = np.bincount(inverse, weights=np.concatenate(part_weights))
+    else:
+        by_entity, counts = np.empty(0, np.int64), np.empty(0, np.float64)
+    near = np.fromiter(
+        (int(k) for k in lsh.query(LeanMinHash(seed=SEED, hashvalues=ctx.shingles[i],
+                                               scheme=SCHEME))),
+        dtype=np.int64,
+    )  # fmt: skip
+    near = near[np.abs(ctx.seen[near] - t) <= window]
+    cands = np.union1d(by_entity, near)
+    cands = cands[cands != i]
+    if cands.size == 0:
+        return []
+    shared = np.zeros(cands.size, dtype=np.float64)
+    if by_entity.size:
+        pos = np.minimum(np.searchsorted(by_entity, cands), by_entity.size - 1)
+        shared = np.where(by_entity[pos] == cands, counts[pos], 0)
+    exact = ctx.hash_codes[cands] == ctx.hash_codes[i]
+    grams = (ctx.shingles[cands] == ctx.shingles[i]).mean(axis=1)
+    words = (ctx.words[cands] == ctx.words[i]).mean(axis=1)
+    union = ctx.entity_mass[cands] + ctx.entity_mass[i] - shared
+    ent_j = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
+    hours = np.abs(ctx.seen[cands] - t) / 3600
+    copy = ~exact & (grams >= NEAR_DUP)
+    event = ~exact & ~copy & _same_event(ent_j, shared, words, hours)
+    out = [Link(int(j), 1.0, "exact") for j in cands[exact]]
+    out += [
+        Link(int(j), round(float(g), 4), "near")
+        for j, g in zip(cands[copy], grams[copy], strict=True)
+    ]
+    out += [
+        Link(int(j), round(float((e + w) / 2), 4), None)
+        for j, e, w in zip(cands[event], ent_j[event], words[event], strict=True)
+    ]
     return out
 
 
-def _index(ctx: _Context) -> tuple[MinHashLSH, dict[str, list[int]]]:
+_EntityIndex = dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]
+
+
+def _index(ctx: _Context) -> tuple[MinHashLSH, _EntityIndex]:
     lsh = MinHashLSH(threshold=NEAR_DUP, num_perm=NUM_PERM)
     with lsh.insertion_session() as session:
         for i in range(len(ctx.ids)):
             session.insert(
                 str(i), LeanMinHash(seed=SEED, hashvalues=ctx.shingles[i], scheme=SCHEME)
             )
-    index: dict[str, list[int]] = defaultdict(list)
+    members: dict[str, list[int]] = defaultdict(list)
     for i, ents in enumerate(ctx.entities):
         for key in ents:
-            index[key].append(i)
+            members[key].append(i)
+    # The context is ordered by time, so each entity's members are too.
+    index = {
+        key: (np.array(m, dtype=np.int64), ctx.seen[np.array(m, dtype=np.int64)])
+        for key, m in members.items()
+    }
     return lsh, index
 
 
