@@ -99,11 +99,29 @@ def _looks_misdeclared(text: str, encoding: str) -> bool:
     return letters > 0 and accents / letters > _MAX_LATIN1_ACCENT_SHARE
 
 
+_UTF16_MARKUP = (
+    ("utf-16-le", b"<\x00", b" \x00\t\x00\r\x00\n\x00"),
+    ("utf-16-be", b"\x00<", b"\x00 \x00\t\x00\r\x00\n"),
+)
+
+
 def _sniff_utf16(head: bytes) -> str | None:
-    """UTF-16 without a BOM: markup is ASCII, so every other byte is NUL."""
+    """UTF-16 without a BOM: markup starts with "<" as a UTF-16 code unit, and is mostly ASCII.
+
+    The first non-blank code unit decides (a page in Cyrillic or Greek has few NUL bytes in its
+    text, but its first "<" is still "<\\0" or "\\0<"); the NUL share is the fallback for pages
+    that begin with text.
+    """
     sample = head[:512]
     if len(sample) < 8:
         return None
+    for encoding, lt, blanks in _UTF16_MARKUP:
+        units = {blanks[i : i + 2] for i in range(0, len(blanks), 2)}
+        i = 0
+        while i + 2 <= len(sample) and sample[i : i + 2] in units:
+            i += 2
+        if sample[i : i + 2] == lt:
+            return encoding
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
     half = len(sample) // 2
     if odd > 0.6 * half and even < 0.1 * half:

@@ -358,3 +358,11 @@ def test_body_f1_on_real_pages_stays_above_floor() -> None:
         got = extract_html(bench.read_gz(page.path), url=page.url)
         scores.append(bench.bow_score(page, got.text if got else "")[2])
     assert statistics.fmean(scores) >= FLOOR_BOW_F1
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("lead", ["", "\n  "])
+def test_cyrillic_utf16_without_bom_is_sniffed_from_its_first_tag(encoding: str, lead: str) -> None:
+    # Few NUL bytes in Cyrillic text: the first "<" code unit, not the NUL share, decides.
+    page = lead + "<html><body><p>" + "делегації провели переговори у Стамбулі " * 20 + "</p>"
+    assert "делегації провели переговори" in decode_html(page.encode(encoding))

@@ -399,11 +399,6 @@ def test_page_with_a_wrong_charset_header_decodes_to_the_right_text(observed: Ob
     assert "делегації провели переговори" in observed.pages["wrong_charset_header"]["text"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extract.decode_html sniffs UTF-16 by NUL share; Cyrillic UTF-16 has few NULs, "
-    "is valid UTF-8 byte-wise and decodes to low bytes only (owner of extract.py to fix)",
-)
 def test_utf16_page_without_bom_decodes_to_the_right_text(observed: Observed) -> None:
     assert "делегації провели переговори" in observed.pages["utf16_without_bom"]["text"]
 
