@@ -122,7 +122,8 @@ class DevTools:
     def __init__(self, ws_url: str) -> None:
         from websockets.sync.client import connect as ws_connect
 
-        self.ws = ws_connect(ws_url, max_size=64 * 2**20)
+        # Closed explicitly by `chromium()` below, hence not a context manager.
+        self.ws = ws_connect(ws_url, max_size=64 * 2**20, legacy=True)
         self.next_id = 0
         self.events: list[dict[str, Any]] = []
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
