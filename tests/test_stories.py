@@ -123,3 +123,18 @@ def test_copies_without_any_tagged_entity_are_still_found(tmp_path: Path) -> Non
         entities = con.execute("SELECT flatten(list(entities)) FROM article_signatures").fetchone()
     assert got == (1, ["near"])
     assert entities == ([],)
+
+
+def test_articles_without_an_outlet_form_a_story_with_no_outlets(tmp_path: Path) -> None:
+    # Feeds listed without an outlet name store outlet NULL; their story must still be written.
+    at = corpus.datetime(2025, 5, 14, 9, tzinfo=corpus.UTC)
+    text = "Shelling hit the outskirts of Kharkiv overnight, the regional governor said. " * 3
+    rows = [
+        {"id": f"nameless-{i}", "outlet": None, "title": "Kharkiv shelled", "text": text,
+         "published_at": at + corpus.timedelta(hours=i), "story": "kharkiv"}
+        for i in range(2)
+    ]  # fmt: skip
+    db = load(tmp_path, [rows])
+    with connect(db, read_only=True) as con:
+        got = con.execute("SELECT size, outlets FROM stories").fetchall()
+    assert got == [(2, [])]

@@ -364,7 +364,8 @@ WITH members AS (
 SELECT m.story_id, min(m.seen_at) AS first_seen, max(m.seen_at) AS last_seen,
     arg_min(m.title, (m.text_source <> 'page', m.seen_at, m.article_id)) AS title,
     count(*) AS size,
-    list(DISTINCT m.outlet ORDER BY m.outlet) FILTER (WHERE m.outlet IS NOT NULL) AS outlets,
+    coalesce(list(DISTINCT m.outlet ORDER BY m.outlet) FILTER (WHERE m.outlet IS NOT NULL),
+        []::VARCHAR[]) AS outlets,
     (SELECT arg_max(c.value, (c.n, c.value)) FROM conflicts AS c WHERE c.story_id = m.story_id)
         AS main_conflict,
     $now::TIMESTAMPTZ AS updated_at
