@@ -344,6 +344,9 @@ SUMMARY_QUERIES = {
         SELECT outlet, strftime(published_at, '%Y-%m-%d') AS day, round(conflict_score, 2) AS score,
                left(title, 70) AS title
         FROM articles WHERE is_conflict ORDER BY conflict_score DESC, title LIMIT 8""",
+    "Stories covered by more than one outlet": """
+        SELECT size AS articles, len(outlets) AS outlets, main_conflict, left(title, 60) AS title
+        FROM stories WHERE len(outlets) > 1 ORDER BY outlets DESC, size DESC, title LIMIT 5""",
 }
 
 
