@@ -12,13 +12,15 @@ from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from pipeline.analysis.cli import export_cmd, report_cmd, search_cmd
 from pipeline.backfill.cli import backfill
-from pipeline.config import ConfigError, Settings
+from pipeline.clikit import fail as _fail
+from pipeline.clikit import settings as _settings
+from pipeline.config import ConfigError
 from pipeline.feeds import FeedListError, add_feeds, load_feeds, read_opml
 from pipeline.models import Feed, RunReport
 from pipeline.status import status_command
@@ -47,18 +49,6 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"newsdesk: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return Settings.from_env(**overrides)
-    except ConfigError as exc:
-        _fail(str(exc))
 
 
 def _setup_logging(verbose: bool) -> None:

@@ -15,15 +15,15 @@ import os
 import pickle
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from pipeline.childproc import run_child, setup_child_logging
 
 if TYPE_CHECKING:
     from pipeline.config import Settings
@@ -160,25 +160,11 @@ def stage_shard(settings: Settings, *, shard: Mapping[str, Any], now: datetime) 
     process has no metadata-database access), so every page would fail. A child whose
     `__main__` is this module keeps the workers clean and isolates the pass's memory.
     """
-    with tempfile.TemporaryDirectory(prefix="newsdesk-shard-") as tmp:
-        result_path = Path(tmp) / "result.json"
-        payload = {"settings": settings, "shard": dict(shard), "now": now, "result": result_path}
-        proc = subprocess.run(
-            [sys.executable, "-m", "pipeline.tasks", "stage-shard"],
-            input=pickle.dumps(payload),
-            check=False,
-        )
-        result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.exists() else {}
-    if proc.returncode == 0 and "error" not in result:
-        return dict(result)
-    if "error" in result:
-        for kind in deterministic_errors():
-            if kind.__name__ == result.get("error_type"):
-                raise kind(result["error"])
-        raise RuntimeError(f"shard {shard.get('shard')}: {result['error']}")
-    raise RuntimeError(
-        f"shard {shard.get('shard')}: the staging process exited with {proc.returncode}"
-        " (its traceback is in the log above)"
+    return run_child(
+        ["pipeline.tasks", "stage-shard"],
+        {"settings": settings, "shard": dict(shard), "now": now},
+        label=f"shard {shard.get('shard')}",
+        deterministic=deterministic_errors(),
     )
 
 
@@ -215,13 +201,7 @@ def _stage_in_process(
 
 def _stage_child() -> int:
     """`python -m pipeline.tasks stage-shard`: a pickled request on stdin, a JSON result file."""
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_child_logging()
     request = pickle.loads(sys.stdin.buffer.read())  # written by stage_shard, our own parent
     result_path: Path = request["result"]
     try:
@@ -325,24 +305,11 @@ def _backfill_child(
     settings: Settings, *, source: str, start: datetime, end: datetime, now: datetime
 ) -> dict[str, Any]:
     """Run one source's backfill in a fresh interpreter (`python -m pipeline.backfill`)."""
-    with tempfile.TemporaryDirectory(prefix="newsdesk-backfill-") as tmp:
-        result_path = Path(tmp) / "result.json"
-        payload = {"settings": settings, "source": source, "start": start, "end": end,
-                   "now": now, "result": result_path}  # fmt: skip
-        proc = subprocess.run(
-            [sys.executable, "-m", "pipeline.backfill"], input=pickle.dumps(payload), check=False
-        )
-        result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.exists() else {}
-    if proc.returncode == 0 and "error" not in result:
-        return dict(result)
-    if "error" in result:
-        for kind in deterministic_errors():
-            if kind.__name__ == result.get("error_type"):
-                raise kind(result["error"])
-        raise RuntimeError(f"backfill {source}: {result['error']}")
-    raise RuntimeError(
-        f"backfill {source}: the backfill process exited with {proc.returncode}"
-        " (its traceback is in the log above)"
+    return run_child(
+        ["pipeline.backfill"],
+        {"settings": settings, "source": source, "start": start, "end": end, "now": now},
+        label=f"backfill {source}",
+        deterministic=deterministic_errors(),
     )
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fixtures.settings import loopback_settings
 
 from pipeline.config import Settings
 
@@ -24,26 +24,7 @@ def shared_data() -> Path:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for a pass against loopback servers, into a DuckDB file under tmp_path."""
-    base = Settings.from_env(env={})
-    return replace(
-        base,
-        db_path=tmp_path / "newsdesk.duckdb",
-        data_dir=tmp_path / "data",
-        workers=2,
-        concurrency=4,
-        lock_wait_seconds=2.0,
-        http=replace(
-            base.http,
-            allow_private_hosts=True,
-            min_host_delay=0.0,
-            retries=1,
-            backoff_base=0.01,
-            backoff_cap=0.05,
-            connect_timeout=2.0,
-            read_timeout=2.0,
-            total_timeout=5.0,
-        ),
-    )
+    return loopback_settings(tmp_path)
 
 
 @pytest.fixture(scope="session")

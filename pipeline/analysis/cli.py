@@ -5,25 +5,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import duckdb
 import typer
 
-from pipeline.config import ConfigError, Settings
+from pipeline.clikit import fail as _fail
+from pipeline.clikit import settings as _settings
 from pipeline.warehouse import WarehouseError, connect
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"newsdesk: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as exc:
-        _fail(str(exc))
 
 
 def _date(value: str | None, option: str) -> date | None:

@@ -8,7 +8,6 @@ extraction workers' start-up away from the scheduler's `__main__` (see `tasks.st
 from __future__ import annotations
 
 import json
-import logging
 import pickle
 import sys
 from pathlib import Path
@@ -17,16 +16,11 @@ from typing import Any
 
 def main() -> int:
     from pipeline.backfill import BackfillError, Window, run_backfill
+    from pipeline.childproc import setup_child_logging
     from pipeline.config import ConfigError
     from pipeline.feeds import FeedListError, load_feeds
 
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_child_logging()
     request = pickle.loads(sys.stdin.buffer.read())
     result_path: Path = request["result"]
     settings = request["settings"]

@@ -10,11 +10,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from pipeline.backfill.core import BackfillError, BackfillReport, DayProgress, Window, parse_day
+from pipeline.clikit import fail as _fail
 from pipeline.config import ConfigError, Settings
 from pipeline.feeds import FeedListError, load_feeds
 from pipeline.warehouse import WarehouseError, query
@@ -26,11 +27,6 @@ class SourceName(StrEnum):
     wayback = "wayback"
     warc = "warc"
     sitemap = "sitemap"
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"newsdesk: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @contextmanager
