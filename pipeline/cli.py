@@ -127,9 +127,12 @@ def query_cmd(
     """Run a read-only SQL query against the warehouse and print the result."""
     import duckdb
 
+    from pipeline.analysis.search import load_fts
+
     settings = _settings()
     try:
-        columns, rows = query(settings.db_path, sql)
+        # fts loaded from its wheel, so the search index's match_bm25 works in ad hoc SQL too.
+        columns, rows = query(settings.db_path, sql, setup=load_fts)
     except WarehouseError as exc:
         _fail(str(exc))
     except duckdb.Error as exc:

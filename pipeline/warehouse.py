@@ -10,7 +10,7 @@ import re
 import shutil
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -344,10 +344,17 @@ def load_staged(
 
 
 def query(
-    path: Path, sql: str, params: list[Any] | None = None, *, wait_seconds: float = 5.0
+    path: Path,
+    sql: str,
+    params: list[Any] | None = None,
+    *,
+    wait_seconds: float = 5.0,
+    setup: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one read-only statement; returns column names and rows."""
+    """Run one read-only statement (after `setup`, e.g. loading an extension); columns, rows."""
     with connect(path, read_only=True, wait_seconds=wait_seconds) as con:
+        if setup is not None:
+            setup(con)
         cursor = con.execute(sql, params or [])
         columns = [d[0] for d in cursor.description or []]
         return columns, cursor.fetchall()

@@ -87,3 +87,16 @@ def test_search_without_an_index_says_what_to_do(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["search", "x"], env={"NEWSDESK_DB": str(db)})
     assert result.exit_code == 2
     assert "no search index yet" in result.output
+
+
+def test_newsdesk_query_can_rank_with_bm25(demo: Path) -> None:
+    sql = (
+        "SELECT title, fts_main_articles.match_bm25(article_id, 'prisoner exchange') AS score"
+        " FROM articles WHERE score IS NOT NULL ORDER BY score DESC LIMIT 3"
+    )
+    result = CliRunner().invoke(
+        app, ["query", sql, "--format", "json"], env={"NEWSDESK_DB": str(demo)}
+    )
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.strip()]
+    assert rows and "prisoner" in rows[0].casefold()
