@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import os
 import queue
 import threading
@@ -18,6 +19,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+log = logging.getLogger(__name__)
 
 CaptureKind = Literal["feed", "page", "robots", "other"]
 KIND_HEADER = "WARC-Newsdesk-Kind"
@@ -160,7 +163,12 @@ def warc_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def read_captures(path: Path) -> Iterator[Capture]:
-    """Stream the HTTP responses in one WARC or ARC file; a truncated tail ends the stream."""
+    """Stream the HTTP responses in one WARC or ARC file; a truncated tail ends the stream.
+
+    What came before a damaged record is still good; the damage is logged with the file name,
+    how many captures were read and the cause (the backfill's WARC reader counts it as well).
+    """
+    read = 0
     with path.open("rb") as fh:
         try:
             for record in ArchiveIterator(fh, arc2warc=True):
@@ -171,8 +179,14 @@ def read_captures(path: Path) -> Iterator[Capture]:
                     continue
                 try:
                     body = record.content_stream().read()
-                except (OSError, EOFError, ValueError):
-                    return  # truncated record: what came before is still good
+                except (OSError, EOFError, ValueError) as exc:
+                    log.warning("%s: truncated record after %d captures (%s)", path, read, exc)
+                    return
+                if getattr(record.raw_stream, "limit", 0) > 0:
+                    # The file ended inside this record: its body is cut short, not a capture.
+                    log.warning("%s: truncated record after %d captures (%s)", path, read, url)
+                    return
+                read += 1
                 yield Capture(
                     url=url,
                     fetched_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
@@ -181,7 +195,8 @@ def read_captures(path: Path) -> Iterator[Capture]:
                     body=body,
                     kind=_kind(record.rec_headers.get_header(KIND_HEADER)),
                 )
-        except (ArchiveLoadFailed, OSError, EOFError, ValueError):
+        except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
+            log.warning("%s: unreadable after %d captures (%s)", path, read, exc)
             return
 
 
