@@ -48,6 +48,8 @@ test: lint
 bench: env
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/extract_eval.py
+	$(BIN)/python bench/tagger.py
+	$(BIN)/python bench/analysis.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data .pytest_cache .mypy_cache .ruff_cache
