@@ -7,9 +7,10 @@ tagging in the process pool), the same staging and the same merge as live runs.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -272,6 +273,30 @@ class UnitRun:
     def abandon(self) -> None:
         if self.run.captures is not None:
             self.run.captures.close()
+
+
+async def finish_unit(
+    ctx: Context, unit: UnitRun, jobs: Sequence[Callable[[], Awaitable[None]]], *, label: str
+) -> None:
+    """Run a unit's page jobs (at most `concurrency` at a time), then finish and checkpoint it.
+
+    Any failure abandons the unit (nothing checkpointed, its staging dropped) and is re-raised.
+    """
+    slots = asyncio.Semaphore(max(1, ctx.settings.concurrency))
+
+    async def one(job: Callable[[], Awaitable[None]]) -> None:
+        async with slots:
+            await job()
+
+    try:
+        await asyncio.gather(*(one(job) for job in jobs))
+    except BaseException:
+        unit.abandon()
+        raise
+    ctx.report.units_done += 1
+    await asyncio.to_thread(unit.finish)
+    if ctx.progress is not None:
+        ctx.progress("done", label, 0)
 
 
 def read_checkpoints(settings: Settings, source: str) -> frozenset[tuple[str, date]]:

@@ -9,20 +9,27 @@ robots.txt, per-host delay and address checks).
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import logging
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from io import BytesIO
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree  # type: ignore[import-untyped]
 from protego import Protego
 
-from pipeline.backfill.core import Context, UnitRun, day_of, outlet_name, run_id_for
+from pipeline.backfill.core import (
+    Context,
+    UnitRun,
+    day_of,
+    finish_unit,
+    outlet_name,
+    run_id_for,
+)
 from pipeline.extract import parse_published
 from pipeline.http import Http
 from pipeline.models import Feed, FeedItem
@@ -243,21 +250,8 @@ async def _day(
             unit.staged.add_checkpoint(source="sitemap", unit=origin, day=day)
     if ctx.progress is not None:
         ctx.progress("day", f"{day} sitemap", len(todo))
-    slots = asyncio.Semaphore(max(1, ctx.settings.concurrency))
-
-    async def one(item: FeedItem, entry: SitemapEntry) -> None:
-        async with slots:
-            await _page(unit, http, item, entry)
-
-    try:
-        await asyncio.gather(*(one(i, e) for i, e in todo))
-    except BaseException:
-        unit.abandon()
-        raise
-    ctx.report.units_done += 1
-    await asyncio.to_thread(unit.finish)
-    if ctx.progress is not None:
-        ctx.progress("done", f"{day} sitemap", 0)
+    jobs = [partial(_page, unit, http, item, entry) for item, entry in todo]
+    await finish_unit(ctx, unit, jobs, label=f"{day} sitemap")
 
 
 async def _page(unit: UnitRun, http: Http, item: FeedItem, entry: SitemapEntry) -> None:

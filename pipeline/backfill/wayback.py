@@ -11,15 +11,15 @@ with Retry-After on 429/503 (the HTTP layer), bounded retries.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from urllib.parse import quote, urlencode
 
-from pipeline.backfill.core import Context, UnitRun, day_of, outlet_name, run_id_for
+from pipeline.backfill.core import Context, UnitRun, day_of, finish_unit, outlet_name, run_id_for
 from pipeline.feeds import parse_feed
 from pipeline.http import Http, HttpConfig
 from pipeline.models import Feed, FeedItem
@@ -222,21 +222,8 @@ async def backfill_day(ctx: Context, http: Http, feeds: Sequence[Feed], day: dat
             unit.staged.add_checkpoint(source="wayback", unit=feed.url, day=day)
     if ctx.progress is not None:
         ctx.progress("day", f"{day} wayback", len(pages))
-    slots = asyncio.Semaphore(max(1, ctx.settings.concurrency))
-
-    async def one(item: FeedItem, stamp: str, captured_at: datetime) -> None:
-        async with slots:
-            await _page(unit, http, base, item, stamp, captured_at)
-
-    try:
-        await asyncio.gather(*(one(*p) for p in pages))
-    except BaseException:
-        unit.abandon()
-        raise
-    ctx.report.units_done += 1
-    await asyncio.to_thread(unit.finish)
-    if ctx.progress is not None:
-        ctx.progress("done", f"{day} wayback", 0)
+    jobs = [partial(_page, unit, http, base, *page) for page in pages]
+    await finish_unit(ctx, unit, jobs, label=f"{day} wayback")
 
 
 async def _page(
