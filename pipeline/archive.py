@@ -162,42 +162,99 @@ def warc_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveRecord:
+    """One HTTP response record of a WARC/ARC file, or the damage found in its place."""
+
+    url: str
+    warc_date: datetime
+    status: int
+    headers: dict[str, str]  # lower-case names
+    kind: str | None  # newsdesk's own WARC-Newsdesk-Kind header, if any
+    body: bytes | None  # None: truncated, unreadable or too large
+    problem: str | None = None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").lower()
+
+
+def iter_records(path: Path, *, max_body: int | None = None) -> Iterator[ArchiveRecord]:
+    """Stream the response records of one WARC/ARC file (gzip or plain), one at a time.
+
+    A damaged record comes with a `problem` and no body: cut short by the end of the file,
+    unreadable, or over `max_body` bytes. After an unreadable one the stream ends.
+    """
+    with path.open("rb") as fh:
+        iterator = ArchiveIterator(fh, arc2warc=True)
+        while True:
+            try:
+                record = next(iterator)
+            except StopIteration:
+                return
+            except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
+                yield _broken(f"unreadable record: {type(exc).__name__}: {exc}")
+                return
+            if record.rec_type != "response" or record.http_headers is None:
+                continue
+            url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
+            problem = None
+            try:
+                stream = record.content_stream()
+                body: bytes | None = (
+                    stream.read() if max_body is None else stream.read(max_body + 1)
+                )
+            except (OSError, EOFError, ValueError) as exc:
+                body, problem = None, f"truncated record: {type(exc).__name__}"
+            if body is not None and max_body is not None and len(body) > max_body:
+                body, problem = None, f"body larger than {max_body} bytes"
+            elif body is not None and getattr(record.raw_stream, "limit", 0) > 0:
+                # The file ended inside this record: its body is cut short.
+                body, problem = None, "truncated record"
+            try:
+                status = int(record.http_headers.get_statuscode() or 0)
+            except ValueError:
+                status = 0
+            yield ArchiveRecord(
+                url=url,
+                warc_date=_warc_date(record.rec_headers.get_header("WARC-Date")),
+                status=status,
+                headers={k.lower(): v for k, v in record.http_headers.headers},
+                kind=record.rec_headers.get_header(KIND_HEADER),
+                body=body,
+                problem=problem,
+            )
+
+
+def _broken(problem: str) -> ArchiveRecord:
+    epoch = datetime.fromtimestamp(0, tz=UTC)
+    return ArchiveRecord(
+        url="", warc_date=epoch, status=0, headers={}, kind=None, body=None, problem=problem
+    )
+
+
 def read_captures(path: Path) -> Iterator[Capture]:
-    """Stream the HTTP responses in one WARC or ARC file; a truncated tail ends the stream.
+    """Stream the HTTP responses in one WARC or ARC file; damage ends the stream.
 
     What came before a damaged record is still good; the damage is logged with the file name,
-    how many captures were read and the cause (the backfill's WARC reader counts it as well).
+    how many captures were read and the cause.
     """
     read = 0
-    with path.open("rb") as fh:
-        try:
-            for record in ArchiveIterator(fh, arc2warc=True):
-                if record.rec_type != "response" or record.http_headers is None:
-                    continue
-                url = record.rec_headers.get_header("WARC-Target-URI")
-                if not url:
-                    continue
-                try:
-                    body = record.content_stream().read()
-                except (OSError, EOFError, ValueError) as exc:
-                    log.warning("%s: truncated record after %d captures (%s)", path, read, exc)
-                    return
-                if getattr(record.raw_stream, "limit", 0) > 0:
-                    # The file ended inside this record: its body is cut short, not a capture.
-                    log.warning("%s: truncated record after %d captures (%s)", path, read, url)
-                    return
-                read += 1
-                yield Capture(
-                    url=url,
-                    fetched_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
-                    status=int(record.http_headers.get_statuscode() or 0),
-                    headers={k.lower(): v for k, v in record.http_headers.headers},
-                    body=body,
-                    kind=_kind(record.rec_headers.get_header(KIND_HEADER)),
-                )
-        except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
-            log.warning("%s: unreadable after %d captures (%s)", path, read, exc)
+    for record in iter_records(path):
+        if record.problem is not None or record.body is None:
+            log.warning("%s: %s after %d captures", path, record.problem, read)
             return
+        if not record.url:
+            continue
+        read += 1
+        yield Capture(
+            url=record.url,
+            fetched_at=record.warc_date,
+            status=record.status,
+            headers=record.headers,
+            body=record.body,
+            kind=_kind(record.kind),
+        )
 
 
 def _kind(value: str | None) -> CaptureKind:
@@ -209,7 +266,7 @@ def _kind(value: str | None) -> CaptureKind:
 def _warc_date(value: str | None) -> datetime:
     if value:
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).astimezone(UTC)
         except ValueError:
             pass
     return datetime.fromtimestamp(0, tz=UTC)

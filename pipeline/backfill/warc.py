@@ -13,15 +13,12 @@ import asyncio
 import glob
 import logging
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
-from pipeline.archive import KIND_HEADER
+from pipeline.archive import ArchiveRecord as Record
+from pipeline.archive import iter_records
 from pipeline.backfill.core import (
     BackfillError,
     Context,
@@ -46,17 +43,6 @@ _PUBLISHED = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Record:
-    url: str
-    warc_date: datetime
-    status: int
-    content_type: str
-    kind: str | None
-    body: bytes | None  # None: truncated or too large
-    problem: str | None = None
-
-
 def expand_paths(patterns: Sequence[str]) -> list[Path]:
     """Files named by paths, folders or globs, in name order; a pattern matching nothing fails."""
     out: list[Path] = []
@@ -75,61 +61,6 @@ def expand_paths(patterns: Sequence[str]) -> list[Path]:
             raise BackfillError(f"--warc {pattern}: matches no WARC/ARC file")
         out.extend(found)
     return list(dict.fromkeys(out))
-
-
-def iter_records(path: Path, *, max_body: int) -> Iterator[Record]:
-    """Stream the response records of one WARC/ARC file; damaged ones come with a `problem`."""
-    with path.open("rb") as fh:
-        iterator = ArchiveIterator(fh, arc2warc=True)
-        while True:
-            try:
-                record = next(iterator)
-            except StopIteration:
-                return
-            except (ArchiveLoadFailed, OSError, EOFError, ValueError) as exc:
-                yield _broken(f"unreadable record: {type(exc).__name__}: {exc}")
-                return
-            if record.rec_type != "response" or record.http_headers is None:
-                continue
-            url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
-            problem = None
-            try:
-                body: bytes | None = record.content_stream().read(max_body + 1)
-            except (OSError, EOFError, ValueError) as exc:
-                body, problem = None, f"truncated record: {type(exc).__name__}"
-            if body is not None and len(body) > max_body:
-                body, problem = None, f"body larger than {max_body} bytes"
-            elif body is not None and getattr(record.raw_stream, "limit", 0) > 0:
-                # The file ended inside this record: its body is cut short.
-                body, problem = None, "truncated record"
-            try:
-                status = int(record.http_headers.get_statuscode() or 0)
-            except ValueError:
-                status = 0
-            yield Record(
-                url=url,
-                warc_date=_warc_date(record.rec_headers.get_header("WARC-Date")),
-                status=status,
-                content_type=(record.http_headers.get_header("Content-Type") or "").lower(),
-                kind=record.rec_headers.get_header(KIND_HEADER),
-                body=body,
-                problem=problem,
-            )
-
-
-def _broken(problem: str) -> Record:
-    epoch = datetime.fromtimestamp(0, tz=UTC)
-    return Record(url="", warc_date=epoch, status=0, content_type="", kind=None, body=None,
-                  problem=problem)  # fmt: skip
-
-
-def _warc_date(value: str | None) -> datetime:
-    if value:
-        try:
-            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).astimezone(UTC)
-        except ValueError:
-            pass
-    return datetime.fromtimestamp(0, tz=UTC)
 
 
 def page_date(body: bytes) -> datetime | None:
