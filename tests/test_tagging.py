@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.tagging import Tagger, TaxonomyError, default_dir, evaluate, get_tagger, load_taxonomy
-from pipeline.tagging.normalize import normalize
+from pipeline.tagging.normalize import normalize, prepare, words
+from pipeline.tagging.tagger import _sigmoid, feature_vector
 from pipeline.tagging.taxonomy import ENTITY_FILES, compute_version
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tagging"
@@ -217,6 +218,20 @@ def test_negated_violence_is_marked(tagger: Tagger) -> None:
     assert "body:casualties (negated)" in result.evidence
 
 
+def test_negation_of_multiword_terms_looks_before_the_first_word(tagger: Tagger) -> None:
+    # The words before "at war", not before "war" ("not at" would miss the negator).
+    said = tagger.tag(None, "The minister said the country is not at war with its neighbour.")
+    assert any(e.startswith("body:at war") and e.endswith("(negated)") for e in said.evidence)
+    plain = tagger.tag(None, "The minister said the country is now at war with its neighbour.")
+    assert any(e.startswith("body:at war") and "negated" not in e for e in plain.evidence)
+
+
+def test_adjacent_terms_are_all_found(tagger: Tagger) -> None:
+    # Each term keeps its own separator: "Israeli" must not swallow the space "airstrike" needs.
+    evidence = tagger.tag("Israeli airstrike kills five in Gaza", None).evidence
+    assert set(evidence) == {"title:israeli", "title:airstrike", "title:kills", "title:gaza"}
+
+
 @pytest.mark.parametrize(
     ("text", "kind", "value"),
     [
@@ -271,6 +286,36 @@ def test_normalisation_folds_case_diacritics_and_apostrophes() -> None:
     assert normalize("İstanbul'da") == "istanbul da"
     assert normalize("cease-fire  talks\n") == "cease fire talks"
     assert normalize("ﬁghting") == "fighting"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [*"aZé\u0301İıßﬁ½■\u200b\u00a0’“—-_.,;x\x7f\x00\t Ёёйї ПриветДa ﻻ你Ｆ\ud800", "🤦"]
+        ),
+        max_size=80,
+    )
+)
+def test_prepared_bytes_are_the_normalised_words(text: str) -> None:
+    # prepare() takes shortcuts (bytes, folding only non-ASCII runs); words() is the reference.
+    ws = words(text)
+    expected = b"  " + b"  ".join(w.encode("utf-8", "replace") for w in ws) + b"  "
+    assert prepare(text) == (expected, len(ws))
+    long_text = text * 40  # past the "few non-ASCII characters" shortcut's size checks
+    ws = words(long_text)
+    expected = b"  " + b"  ".join(w.encode("utf-8", "replace") for w in ws) + b"  "
+    assert prepare(long_text) == (expected, len(ws))
+
+
+def test_fused_score_equals_the_feature_vector_score(tagger: Tagger) -> None:
+    # tag() scores without building the feature dict; features() is what the model was fit on.
+    rows = [*FIXTURE_ROWS, {"title": ISTANBUL_TITLE, "text": ISTANBUL_TEXT}]
+    for row in rows:
+        title, text = str(row.get("title") or ""), str(row.get("text") or "")
+        t, b = tagger._zone(title), tagger._zone(text)
+        fused = _sigmoid(tagger._model.bias + tagger._linear(t, b))
+        assert fused == tagger._score(feature_vector(t, b))
 
 
 # --- robustness and reproducibility ------------------------------------------------------------

@@ -1,31 +1,28 @@
-"""Multi-pattern matching over normalised text: one Aho-Corasick automaton for every language."""
+"""Multi-pattern matching over prepared text: one Aho-Corasick automaton for every language."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from operator import itemgetter
 
 import ahocorasick_rs
 
 from pipeline.tagging import morph
-from pipeline.tagging.normalize import normalize, words
+from pipeline.tagging.normalize import normalize
 from pipeline.tagging.taxonomy import Term
 
 SEP = "  "  # words are joined by two spaces so that adjacent keys never share a separator
+_KEY = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One accepted match: the matched words and the concepts they stand for."""
+    """A match that needs its place (stem, positional): matched words and their concepts."""
 
-    start: int  # offset in the prepared text (see `prepare`)
+    start: int  # byte offset of the term's first letter in the padded text
     surface: str  # matched words, single-spaced
     concepts: tuple[int, ...]
-
-
-def prepare(text: str) -> tuple[str, int]:
-    """Text as the automaton reads it ("  w1  w2  ...  ") and its word count."""
-    ws = words(text)
-    return f"{SEP}{SEP.join(ws)}{SEP}", len(ws)
 
 
 def _expand(text: str, lang: str) -> list[str]:
@@ -49,14 +46,15 @@ Entry = tuple[str, tuple[int, ...], tuple[tuple[int, str], ...], tuple[int, ...]
 
 
 class Matcher:
-    """Finds lexicon terms at word boundaries, leftmost-longest, in one pass in C.
+    """Finds lexicon terms at word boundaries, leftmost-longest, in one pass in compiled code.
 
     Keys are padded with spaces (" war " for a word, " войн" for a stem) and the text is
-    prepared as space-padded words, so the automaton only reports matches that start at a word
-    boundary, and the automaton resolves overlaps (leftmost-longest): "price war"
-    hides "war", "peace talks" is one hit. A stem's match is accepted when the rest of its word
-    is an ending its language allows (morph.py). Entities inside a longer term ("talks in
-    Istanbul") are reported with it (`nested`), unless the longer term is a mask (metaphor).
+    prepared as words with two spaces between them (see `pad`), so the automaton only reports
+    matches that start at a word boundary, adjacent terms never compete for one space, and the
+    automaton resolves overlaps (leftmost-longest): "price war" hides "war", "peace talks" is
+    one hit. A stem's match is accepted when the rest of its word is an ending its language
+    allows (morph.py). Entities inside a longer term ("talks in Istanbul") are reported with it
+    (`nested`), unless the longer term is a mask (metaphor).
     """
 
     def __init__(
@@ -67,8 +65,6 @@ class Matcher:
         masks: frozenset[int] = frozenset(),
         positional: frozenset[int] = frozenset(),
     ) -> None:
-        # `positional`: concepts whose hits need their place in the text (negation check).
-        self._positional = positional
         exact: dict[str, set[int]] = {}
         stems: dict[str, set[tuple[int, str]]] = {}
         for term, concept in terms:
@@ -87,75 +83,71 @@ class Matcher:
         entity_exact = {k: v for k, v in entity_exact.items() if v}
         entity_stems = {k: {(c, lang) for c, lang in v if c in nested} for k, v in stems.items()}
         entity_stems = {k: v for k, v in entity_stems.items() if v}
-        keys: list[str] = []
-        self._values: list[int] = []
+        keys: list[bytes] = []
         self.entries: list[Entry] = []
-        self.lengths: list[int] = []  # per entry: length of its automaton key
+        # Entries whose hits need Python at match time: stems (ending check) and positional
+        # concepts (their place decides negation). Every other hit is only counted.
+        special: set[int] = set()
         for key, concepts in exact.items():
             inner: tuple[int, ...] = ()
             if " " in key and not (concepts & masks):
                 inner = _nested_entities(key, entity_exact, entity_stems, concepts)
+            if concepts & positional:
+                special.add(len(self.entries))
             self.entries.append((key, tuple(sorted(concepts)), (), inner))
-            entry_id = len(self.entries) - 1
-            # Plain entries are stored as their id, placed ones as -(id + 1): `scan` splits the
-            # hits with two comprehensions instead of a Python loop over every hit.
-            value = -(entry_id + 1) if concepts & self._positional else entry_id
-            self.lengths.append(len(key) + 2)
-            keys.append(f" {key.replace(' ', SEP)} ")
-            self._values.append(value)
+            keys.append(f" {key.replace(' ', SEP)} ".encode())
         for key, pairs in stems.items():
+            special.add(len(self.entries))
             self.entries.append((key, (), tuple(sorted(pairs)), ()))
-            self.lengths.append(len(key.replace(" ", SEP)) + 1)
-            keys.append(f" {key.replace(' ', SEP)}")
-            self._values.append(-len(self.entries))
-        # Rust's aho-corasick, leftmost-longest, contiguous NFA: about twice as fast as
-        # pyahocorasick's iter_long here, and a true leftmost-longest (iter_long can miss a
-        # match that starts inside a longer failed one: " in  a  coup ").
-        self._automaton = ahocorasick_rs.AhoCorasick(
+            keys.append(f" {key.replace(' ', SEP)}".encode())
+        self._special = frozenset(special)
+        # Rust's aho-corasick over UTF-8 bytes, leftmost-longest, contiguous NFA: about twice
+        # as fast as pyahocorasick's iter_long here, and a true leftmost-longest (iter_long can
+        # miss a match that starts inside a longer failed one: " in  a  coup ").
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(
             keys,
             matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
             implementation=ahocorasick_rs.Implementation.ContiguousNFA,
         )
         self.size = len(keys)
 
-    def scan(self, prepared: str) -> tuple[list[int], list[Hit]]:
-        """Entry ids of plain hits (counted, not placed), and placed hits (stems, positional)."""
-        values = self._values
-        hits = self._automaton.find_matches_as_indexes(prepared)
-        plain = [values[key] for key, _, _ in hits if values[key] >= 0]
-        if len(plain) == len(hits):
-            return plain, []
+    def scan(self, padded: bytes) -> tuple[Counter[int], list[Hit]]:
+        """Hit counts of plain entries, and placed hits (stems, positional concepts)."""
+        hits = self._automaton.find_matches_as_indexes(padded)
+        counts = Counter(map(_KEY, hits))  # counted in C; nearly every hit is plain
+        special = self._special.intersection(counts)
+        if not special:
+            return counts, []
         placed: list[Hit] = []
-        entries, lengths = self.entries, self.lengths
-        for key, _, stop in hits:
-            value = values[key]
-            if value >= 0:
+        entries = self.entries
+        for key, start, stop in hits:
+            if key not in special:
                 continue
-            end = stop - 1  # last character of the match
-            entry_id = -value - 1
-            surface, exact, stems, inner = entries[entry_id]
-            start = end - lengths[entry_id] + 2  # first letter of the term
+            surface, exact, stems, inner = entries[key]
             if stems:
-                word_end = prepared.find(" ", end + 1)
-                rest = prepared[end + 1 : word_end]
+                word_end = padded.find(b" ", stop)
+                rest = padded[stop:word_end].decode("utf-8", "replace")
                 ids = tuple(c for c, lang in stems if morph.allows(lang, rest))
                 if ids:
-                    placed.append(Hit(start, surface + rest, ids))
+                    placed.append(Hit(start + 1, surface + rest, ids))
                 continue
-            placed.append(Hit(start, surface, exact))
+            placed.append(Hit(start + 1, surface, exact))
             if inner:
-                placed.append(Hit(start, surface, inner))
-        return plain, placed
+                placed.append(Hit(start + 1, surface, inner))
+        for key in special:
+            del counts[key]
+        return counts, placed
 
-    def find(self, prepared: str) -> list[Hit]:
+    def find(self, padded: bytes) -> list[Hit]:
         """Every accepted hit as a Hit (plain ones without a meaningful offset)."""
-        plain, placed = self.scan(prepared)
+        counts, placed = self.scan(padded)
         hits = list(placed)
-        for entry_id in plain:
+        for entry_id, n in counts.items():
             surface, exact, _, inner = self.entries[entry_id]
-            hits.append(Hit(-1, surface, exact))
-            if inner:
-                hits.append(Hit(-1, surface, inner))
+            for _ in range(n):
+                hits.append(Hit(-1, surface, exact))
+                if inner:
+                    hits.append(Hit(-1, surface, inner))
         return hits
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from itertools import repeat
-from operator import itemgetter, mul
+from operator import mul
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pipeline.tagging.matcher import Matcher, prepare
+from pipeline.tagging.matcher import Hit, Matcher
+from pipeline.tagging.normalize import prepare
 from pipeline.tagging.taxonomy import (
     Concept,
     Taxonomy,
@@ -26,7 +26,8 @@ TITLE, BODY = "title", "body"
 TITLE_WEIGHT = 2.0
 # Words that turn the next term around ("no casualties", "без жертв", "non-violent").
 NEGATORS = frozenset(
-    {"no", "not", "non", "without", "never", "nor", "нет", "не", "без", "ні", "жодних"}
+    w.encode()
+    for w in ("no", "not", "non", "without", "never", "nor", "нет", "не", "без", "ні", "жодних")
 )
 # Features a negator moves into the "negated" feature (event words like "ceasefire" keep counting:
 # "no ceasefire violations" is still about the conflict).
@@ -100,8 +101,18 @@ class TagResult:
         return [(t.kind, t.value, t.code, t.score, "; ".join(t.evidence)) for t in self.tags]
 
 
+# Weights are small sums of hit counts: a handful of values recur, and round() formats through
+# decimal strings (a tenth of `_tags`). Bounded like the other caches here.
+_SATURATED: dict[float, float] = {}
+
+
 def _saturate(weight: float) -> float:
-    return round(weight / (weight + 2.0), 4)
+    value = _SATURATED.get(weight)
+    if value is None:
+        if len(_SATURATED) >= 10_000:
+            _SATURATED.clear()
+        value = _SATURATED[weight] = round(weight / (weight + 2.0), 4)
+    return value
 
 
 def _sigmoid(z: float) -> float:
@@ -111,12 +122,21 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-def _negated(text: str, start: int) -> bool:
-    words = text[max(0, start - 24) : start].split()
+def _negated(text: bytes, start: int) -> bool:
+    """True when one of the two words before `start` (a byte offset) is a negator."""
+    words = text[max(0, start - 64) : start].split()
     return bool(words) and (words[-1] in NEGATORS or (len(words) > 1 and words[-2] in NEGATORS))
 
 
-Counts = dict[tuple[str, str], int]  # (surface, note) -> hits
+# A hit's evidence key: its matched words, plus "\0negated" or "\0metaphor" when it has a note.
+# One string, not a (surface, note) tuple: sorting and hashing plain strings is several times
+# cheaper, and "\0" sorts before any letter, so the order is that of (surface, note) tuples.
+Key = str
+Counts = dict[Key, int]  # hits per key
+
+
+def _key(surface: str, note: str) -> Key:
+    return f"{surface}\0{note}" if note else surface
 
 
 @dataclass(slots=True)
@@ -129,14 +149,29 @@ class _Zone:
 
     features: dict[str, int]
     concepts: dict[int, int]
-    by_concept: dict[int, Counts]  # tagged concept -> (surface, note) counts
-    surfaces: Counts  # every hit once: (surface, note)
+    by_concept: dict[int, Counts]  # tagged concept -> hits per key
+    surfaces: Counts  # every hit once, by key
     words: int
 
 
-# What one plain automaton entry adds to a zone per hit: surface, features, counted concepts,
-# tagged (concept, note) pairs, and the note of the hit as a whole.
-_Effect = tuple[str, tuple[str, ...], tuple[int, ...], tuple[tuple[int, str], ...], str]
+class _Effect(NamedTuple):
+    """What one hit on a plain automaton entry adds to a zone (built once per entry)."""
+
+    feats: tuple[str, ...]  # feature group of every concept, metaphors included
+    counted: tuple[int, ...]  # concepts that count towards tag weights (not masked)
+    tagged: tuple[tuple[int, Key], ...]  # concepts that become tags, with their evidence key
+    key: Key  # the hit as a whole, for the overall evidence
+
+
+class _Info(NamedTuple):
+    """What `_tags` needs of one concept, resolved once."""
+
+    kind: str
+    name: str
+    id: str
+    topics: tuple[str, ...]
+    theatres: tuple[tuple[str, int], ...]  # theatre id, how many theatres share the weight
+    entity: bool  # becomes an event/actor/place tag itself
 
 
 def _add(counts: dict[Any, int], key: Any, n: int) -> None:
@@ -170,6 +205,24 @@ class Tagger:
         self._topic_names = topic_names
         conflict_names = {c.id: c.name for c in self._concepts if c.kind == "conflict"}
         self._conflict_names = conflict_names
+        weights = self._model.weights
+        groups = {name[2:] for name in weights if name[:2] in {"t:", "b:", "d:"}}
+        self._weights = {
+            f: (weights.get("t:" + f, 0.0), weights.get("b:" + f, 0.0), weights.get("d:" + f, 0.0))
+            for f in groups
+        }
+        self._share_weights = (weights.get("s:title", 0.0), weights.get("s:body", 0.0))
+        self._infos = [
+            _Info(
+                c.kind,
+                c.name,
+                c.id,
+                c.topics,
+                tuple((conflict, len(c.conflicts)) for conflict in c.conflicts),
+                c.kind in _ENTITY_KINDS,
+            )
+            for c in self._concepts
+        ]
 
     @classmethod
     def load(cls, taxonomy_dir: Path | None = None) -> Tagger:
@@ -191,7 +244,7 @@ class Tagger:
             surface, exact, _, inner = self._matcher.entries[entry_id]
             feats: list[str] = []
             counted: list[int] = []
-            tagged: list[tuple[int, str]] = []
+            tagged: list[tuple[int, Key]] = []
             hit_note = ""
             for ci in (*exact, *inner):
                 concept = self._concepts[ci]
@@ -202,8 +255,8 @@ class Tagger:
                 else:
                     counted.append(ci)
                 if ci in self._tagged:
-                    tagged.append((ci, note))
-            effect = (surface, tuple(feats), tuple(counted), tuple(tagged), hit_note)
+                    tagged.append((ci, _key(surface, note)))
+            effect = _Effect(tuple(feats), tuple(counted), tuple(tagged), _key(surface, hit_note))
             self._effects[entry_id] = effect
         return effect
 
@@ -217,22 +270,36 @@ class Tagger:
         prepared, n_words = prepare(text)
         plain, placed = self._matcher.scan(prepared)
         effects = self._effects
-        for entry_id, n in Counter(plain).items():
-            effect = effects[entry_id] or self._effect(entry_id)
-            surface, feats, counted, tagged_pairs, hit_note = effect
+        feature_count = features.get
+        concept_count = concepts.get
+        for entry_id, n in plain.items():
+            feats, counted, tagged_pairs, key = effects[entry_id] or self._effect(entry_id)
             for feature in feats:
-                features[feature] = features.get(feature, 0) + n
+                features[feature] = feature_count(feature, 0) + n
             for ci in counted:
-                concepts[ci] = concepts.get(ci, 0) + n
-            for ci, note in tagged_pairs:
+                concepts[ci] = concept_count(ci, 0) + n
+            for ci, concept_key in tagged_pairs:
                 counts = by_concept.get(ci)
                 if counts is None:
-                    by_concept[ci] = {(surface, note): n}
+                    by_concept[ci] = {concept_key: n}
                 else:
-                    key = (surface, note)
-                    counts[key] = counts.get(key, 0) + n
-            key = (surface, hit_note)
-            surfaces[key] = surfaces.get(key, 0) + n
+                    # Plain entries have distinct surfaces: nothing to add to yet.
+                    counts[concept_key] = n
+            surfaces[key] = n
+        if placed:
+            self._place(prepared, placed, features, concepts, by_concept, surfaces)
+        return _Zone(features, concepts, by_concept, surfaces, n_words)
+
+    def _place(
+        self,
+        prepared: bytes,
+        placed: list[Hit],
+        features: dict[str, int],
+        concepts: dict[int, int],
+        by_concept: dict[int, Counts],
+        surfaces: Counts,
+    ) -> None:
+        """Add stem and positional hits, deciding negation from the words before each."""
         tagged = self._tagged
         for hit in placed:
             surface = hit.surface
@@ -254,9 +321,8 @@ class Tagger:
                     _add(concepts, ci, 1)
                 hit_note = hit_note or note
                 if ci in tagged:
-                    _add(by_concept.setdefault(ci, {}), (surface, note), 1)
-            _add(surfaces, (surface, hit_note), 1)
-        return _Zone(features, concepts, by_concept, surfaces, n_words)
+                    _add(by_concept.setdefault(ci, {}), _key(surface, note), 1)
+            _add(surfaces, _key(surface, hit_note), 1)
 
     def features(self, title: str | None, text: str | None) -> dict[str, float]:
         """Model inputs for a text (also used offline to fit the weights)."""
@@ -269,14 +335,40 @@ class Tagger:
         z = self._model.bias + sum(map(mul, x.values(), map(w.get, x.keys(), repeat(0.0))))
         return _sigmoid(z)
 
+    def _linear(self, t: _Zone, b: _Zone) -> float:
+        """`_score`'s sum over `feature_vector(t, b)`, in the same order, without building it.
+
+        Same values, same additions in the same order (features without a weight add 0.0),
+        so the score is bit-identical; it saves building a 40-key dict per article.
+        """
+        weights = self._weights
+        acc = 0.0
+        weighted: dict[str, float] = {}
+        for f, n in t.features.items():
+            acc += (weights.get(f) or _NO_WEIGHTS)[0] * _log1p(n)
+            weighted[f] = TITLE_WEIGHT * n
+        for f, n in b.features.items():
+            acc += (weights.get(f) or _NO_WEIGHTS)[1] * _log1p(n)
+            w = weighted.get(f)
+            weighted[f] = 0.0 + n if w is None else w + n
+        per = 100.0 / max(t.words + b.words, 100)
+        for f, hits in weighted.items():
+            acc += (weights.get(f) or _NO_WEIGHTS)[2] * min(hits * per, 5.0)
+        share = _share(t.features)
+        if share is not None:
+            acc += self._share_weights[0] * share
+        share = _share(b.features)
+        if share is not None:
+            acc += self._share_weights[1] * share
+        return acc
+
     def tag(self, title: str | None, text: str | None, language: str | None = None) -> TagResult:
         """Tag one text. `language` is accepted for the record: every lexicon is always matched."""
         del language  # headlines mix scripts; all languages' terms are in one automaton
         t = self._zone(title or "")
         b = self._zone(text or "")
-        x = feature_vector(t, b)
-        score = self._score(x)
-        if not has_conflict_evidence(x):
+        score = _sigmoid(self._model.bias + self._linear(t, b))
+        if not _has_evidence(t, b):
             # Without a single conflict term the bias alone must never decide; keep the score
             # below the threshold so `is_conflict` and the score agree.
             score = min(score, self._model.threshold / 2)
@@ -292,50 +384,63 @@ class Tagger:
     def _tags(self, t: _Zone, b: _Zone, is_conflict: bool) -> list[Tag]:
         weight: dict[int, float] = {}
         for ci, n in t.concepts.items():
-            weight[ci] = weight.get(ci, 0.0) + TITLE_WEIGHT * n
+            weight[ci] = TITLE_WEIGHT * n
         for ci, n in b.concepts.items():
-            weight[ci] = weight.get(ci, 0.0) + n
+            w = weight.get(ci)
+            weight[ci] = 0.0 + n if w is None else w + n
         tags: list[Tag] = []
         topic_weight: dict[str, float] = {}
-        topic_sources: dict[str, set[int]] = {}
+        topic_sources: dict[str, list[int]] = {}
         theatre_weight: dict[str, float] = {}
-        theatre_sources: dict[str, set[int]] = {}
+        theatre_sources: dict[str, list[int]] = {}
+        infos = self._infos
+        memo: dict[int, tuple[str, ...]] = {}  # concept -> its evidence, built at most once
         for ci, w in weight.items():
-            c = self._concepts[ci]
-            for code in c.topics:
-                topic_weight[code] = topic_weight.get(code, 0.0) + w
-                topic_sources.setdefault(code, set()).add(ci)
-            for conflict in c.conflicts:
+            kind, name, ident, topics, theatres, entity = infos[ci]
+            # Sources are lists, each concept once: a code listed twice adds weight twice (as
+            # written) but its evidence once.
+            for code in topics:
+                if code in topic_weight:
+                    topic_weight[code] += w
+                    sources = topic_sources[code]
+                    if sources[-1] != ci:
+                        sources.append(ci)
+                else:
+                    topic_weight[code] = w
+                    topic_sources[code] = [ci]
+            for conflict, share in theatres:
                 # Direct theatre names count fully; states shared by several theatres are split.
-                theatre_weight[conflict] = theatre_weight.get(conflict, 0.0) + w / len(c.conflicts)
-                theatre_sources.setdefault(conflict, set()).add(ci)
-            if c.kind == "conflict":
-                theatre_weight[c.id] = theatre_weight.get(c.id, 0.0) + 2 * w
-                theatre_sources.setdefault(c.id, set()).add(ci)
-            if c.kind in _ENTITY_KINDS:
-                ev = _concept_evidence(t, b, ci)
-                tags.append(Tag(c.kind, c.name, c.id, _saturate(w), ev))
+                theatre_weight[conflict] = theatre_weight.get(conflict, 0.0) + w / share
+                sources = theatre_sources.setdefault(conflict, [])
+                if not sources or sources[-1] != ci:
+                    sources.append(ci)
+            if kind == "conflict":
+                theatre_weight[ident] = theatre_weight.get(ident, 0.0) + 2 * w
+                sources = theatre_sources.setdefault(ident, [])
+                if not sources or sources[-1] != ci:
+                    sources.append(ci)
+            if entity:
+                memo[ci] = ev = _concept_evidence(t, b, ci)
+                tags.append(Tag(kind, name, ident, _saturate(w), ev))
+        topic_names = self._topic_names
         for code, w in topic_weight.items():
-            ev = _evidence(t, b, topic_sources[code])
-            name = self._topic_names[code]
-            tags.append(Tag(kind="topic", value=name, code=code, score=_saturate(w), evidence=ev))
+            tags.append(
+                Tag(
+                    "topic",
+                    topic_names[code],
+                    code,
+                    _saturate(w),
+                    _evidence(t, b, topic_sources[code], memo),
+                )
+            )
         if is_conflict and theatre_weight:
             best = max(theatre_weight.values())
             for conflict, w in theatre_weight.items():
                 if w >= 1.5 and w >= 0.3 * best:
-                    ev = _evidence(t, b, theatre_sources[conflict])
+                    ev = _evidence(t, b, theatre_sources[conflict], memo)
                     name = self._conflict_names[conflict]
-                    tags.append(
-                        Tag(
-                            kind="conflict",
-                            value=name,
-                            code=conflict,
-                            score=_saturate(w / 2),
-                            evidence=ev,
-                        )
-                    )
-        kind_order = {"topic": 0, "event": 1, "conflict": 2, "actor": 3, "place": 4}
-        tags.sort(key=lambda tag: (kind_order[tag.kind], -tag.score, tag.value))
+                    tags.append(Tag("conflict", name, conflict, _saturate(w / 2), ev))
+        tags.sort(key=_tag_order)
         return tags
 
 
@@ -383,9 +488,20 @@ CONFLICT_SUBJECTS = frozenset(
 )
 
 
+_SIDE = {f: 1 for f in CONFLICT_SUBJECTS} | {f: -1 for f in OTHER_SUBJECTS}
+_NO_WEIGHTS = (0.0, 0.0, 0.0)
+
+
 def _share(features: dict[str, int]) -> float | None:
-    pos = sum(n for f, n in features.items() if f in CONFLICT_SUBJECTS)
-    neg = sum(n for f, n in features.items() if f in OTHER_SUBJECTS)
+    """(conflict hits - other-subject hits) / both, or None without either."""
+    pos = neg = 0
+    side = _SIDE.get
+    for f, n in features.items():
+        s = side(f)
+        if s == 1:
+            pos += n
+        elif s == -1:
+            neg += n
     return None if pos + neg == 0 else (pos - neg) / (pos + neg)
 
 
@@ -404,6 +520,27 @@ def has_conflict_evidence(x: dict[str, float]) -> bool:
     return any(k[2:] in EVIDENCE for k in x if k[:2] in {"t:", "b:"})
 
 
+def _has_evidence(t: _Zone, b: _Zone) -> bool:
+    """`has_conflict_evidence(feature_vector(t, b))` without building the vector."""
+    return not (EVIDENCE.isdisjoint(t.features) and EVIDENCE.isdisjoint(b.features))
+
+
+# feature group -> its title, body and density feature names (built once per group).
+_NAMES: dict[str, tuple[str, str, str]] = {}
+_LOG1P = [math.log1p(n) for n in range(256)]
+
+
+def _names(feature: str) -> tuple[str, str, str]:
+    names = _NAMES.get(feature)
+    if names is None:
+        names = _NAMES[feature] = ("t:" + feature, "b:" + feature, "d:" + feature)
+    return names
+
+
+def _log1p(n: int) -> float:
+    return _LOG1P[n] if n < 256 else math.log1p(n)
+
+
 def feature_vector(t: _Zone, b: _Zone) -> dict[str, float]:
     """Log counts per feature group for title and body, and densities per 100 words.
 
@@ -413,16 +550,17 @@ def feature_vector(t: _Zone, b: _Zone) -> dict[str, float]:
     x: dict[str, float] = {}
     weighted: dict[str, float] = {}
     for f, n in t.features.items():
-        x["t:" + f] = math.log1p(n)
-        weighted[f] = weighted.get(f, 0.0) + TITLE_WEIGHT * n
+        x[(_NAMES.get(f) or _names(f))[0]] = _log1p(n)
+        weighted[f] = TITLE_WEIGHT * n
     for f, n in b.features.items():
-        x["b:" + f] = math.log1p(n)
-        weighted[f] = weighted.get(f, 0.0) + n
+        x[(_NAMES.get(f) or _names(f))[1]] = _log1p(n)
+        w = weighted.get(f)
+        weighted[f] = 0.0 + n if w is None else w + n
     # Density over the whole text, title hits counted TITLE_WEIGHT times: a hit in a one-line
     # body must not outweigh the same hit in the title.
     per = 100.0 / max(t.words + b.words, 100)
     for f, hits in weighted.items():
-        x["d:" + f] = min(hits * per, 5.0)
+        x[_NAMES[f][2]] = min(hits * per, 5.0)
     for name, zone in (("s:title", t), ("s:body", b)):
         share = _share(zone.features)
         if share is not None:
@@ -430,13 +568,35 @@ def feature_vector(t: _Zone, b: _Zone) -> dict[str, float]:
     return x
 
 
-_COUNT = itemgetter(1)
-
-
 _ENTITY_KINDS = frozenset({"event", "actor", "place"})
+_KIND_ORDER = {"topic": 0, "event": 1, "conflict": 2, "actor": 3, "place": 4}
 
 
-def _item(zone_name: str, surface: str, note: str, n: int) -> str:
+def _tag_order(tag: Tag) -> tuple[int, float, str]:
+    return (_KIND_ORDER[tag.kind], -tag.score, tag.value)
+
+
+# Evidence item of a single hit per zone and key ("body:war (negated)"), so that the common
+# case is a dict lookup, not string formatting. Bounded: cleared when it grows large.
+_ITEMS: dict[str, dict[Key, str]] = {TITLE: {}, BODY: {}}
+_ITEMS_MAX = 200_000
+
+
+def _item(zone_name: str, key: Key, n: int) -> str:
+    """ "zone:surface", then " xN" when n > 1, then " (note)" when the hit has one."""
+    if n == 1:
+        items = _ITEMS[zone_name]
+        item = items.get(key)
+        if item is None:
+            if len(items) >= _ITEMS_MAX:
+                items.clear()
+            item = items[key] = _format_item(zone_name, key, 1)
+        return item
+    return _format_item(zone_name, key, n)
+
+
+def _format_item(zone_name: str, key: Key, n: int) -> str:
+    surface, _, note = key.partition("\0")
     item = f"{zone_name}:{surface}"
     if n > 1:
         item += f" x{n}"
@@ -445,27 +605,42 @@ def _item(zone_name: str, surface: str, note: str, n: int) -> str:
     return item
 
 
+def _ranked(counts: Counts) -> list[Key]:
+    """Keys, most frequent first, ties in key order: two stable C-level sorts, no lambda."""
+    keys = sorted(counts)
+    if len(keys) > 1:
+        keys.sort(key=counts.__getitem__, reverse=True)
+    return keys
+
+
 def _concept_evidence(t: _Zone, b: _Zone, ci: int) -> tuple[str, ...]:
-    """`_evidence(t, b, {ci})`, the common case, without merging or set handling."""
+    """`_evidence(t, b, {ci})`, the common case, without merging."""
     out: list[str] = []
     for zone_name, zone in ((TITLE, t), (BODY, b)):
         counts = zone.by_concept.get(ci)
-        if not counts:
-            continue
-        if len(counts) == 1:
-            for (surface, note), n in counts.items():
-                out.append(_item(zone_name, surface, note, n))
-            continue
-        ranked = sorted(counts.items())
-        ranked.sort(key=_COUNT, reverse=True)
-        out.extend(_item(zone_name, surface, note, n) for (surface, note), n in ranked)
+        if counts:
+            out.extend(_item(zone_name, key, counts[key]) for key in _ranked(counts))
     return tuple(out[:MAX_EVIDENCE])
 
 
-def _evidence(t: _Zone, b: _Zone, only: set[int] | None) -> tuple[str, ...]:
-    """Items "zone:surface [xN] [(note)]", title first, most frequent first."""
+def _evidence(
+    t: _Zone,
+    b: _Zone,
+    only: list[int] | None,
+    memo: dict[int, tuple[str, ...]] | None = None,
+) -> tuple[str, ...]:
+    """Items "zone:surface [xN] [(note)]", title first, most frequent first.
+
+    `only`: the concepts whose hits count (None: every hit); `memo` caches single concepts.
+    """
     if only is not None and len(only) == 1:
-        return _concept_evidence(t, b, next(iter(only)))
+        ci = only[0]
+        if memo is None:
+            return _concept_evidence(t, b, ci)
+        found = memo.get(ci)
+        if found is None:
+            found = memo[ci] = _concept_evidence(t, b, ci)
+        return found
     out: list[str] = []
     for zone_name, zone in ((TITLE, t), (BODY, b)):
         merged: Counts
@@ -474,17 +649,12 @@ def _evidence(t: _Zone, b: _Zone, only: set[int] | None) -> tuple[str, ...]:
         else:
             merged = {}
             for ci in only:
-                for key, n in zone.by_concept.get(ci, {}).items():
-                    _add(merged, key, n)
-        if not merged:
-            continue
-        ranked = list(merged.items())
-        if len(ranked) > 1:
-            # Most frequent first, ties by (surface, note): two stable C-level sorts, no lambda.
-            ranked.sort()
-            ranked.sort(key=_COUNT, reverse=True)
-        for (surface, note), n in ranked:
-            out.append(_item(zone_name, surface, note, n))
+                counts = zone.by_concept.get(ci)
+                if counts:
+                    for key, n in counts.items():
+                        merged[key] = merged.get(key, 0) + n
+        for key in _ranked(merged):
+            out.append(_item(zone_name, key, merged[key]))
             if len(out) >= MAX_EVIDENCE:
                 return tuple(out)
     return tuple(out)
