@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import collections
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -14,6 +15,18 @@ from pipeline.tagging.taxonomy import Term
 
 SEP = "  "  # words are joined by two spaces so that adjacent keys never share a separator
 _KEY = itemgetter(0)
+
+
+def _count_py(counts: dict[int, int], keys: Iterable[int]) -> None:
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+
+
+# The C loop behind Counter.update, without Counter.__init__'s Python-level checks (half the
+# cost of counting a text's hits); _count_py is the same thing in Python.
+_count_elements: Callable[[dict[int, int], Iterable[int]], None] = getattr(
+    collections, "_count_elements", _count_py
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +124,11 @@ class Matcher:
         )
         self.size = len(keys)
 
-    def scan(self, padded: bytes) -> tuple[Counter[int], list[Hit]]:
+    def scan(self, padded: bytes) -> tuple[dict[int, int], list[Hit]]:
         """Hit counts of plain entries, and placed hits (stems, positional concepts)."""
         hits = self._automaton.find_matches_as_indexes(padded)
-        counts = Counter(map(_KEY, hits))  # counted in C; nearly every hit is plain
+        counts: dict[int, int] = {}
+        _count_elements(counts, map(_KEY, hits))  # counted in C; nearly every hit is plain
         special = self._special.intersection(counts)
         if not special:
             return counts, []

@@ -49,9 +49,8 @@ class Tag(NamedTuple):
     evidence: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TagResult:
-    """The tagger's verdict on one text."""
+class TagResult(NamedTuple):
+    """The tagger's verdict on one text (a NamedTuple, like Tag: built once per article)."""
 
     is_conflict: bool
     score: float  # [0, 1]
