@@ -205,6 +205,21 @@ def test_metaphors_are_masked_and_shown_as_such(tagger: Tagger) -> None:
     assert not result.topics
 
 
+@pytest.mark.parametrize(
+    ("title", "mask"),
+    [
+        ("Взрыв газа разрушил подъезд жилого дома", "взрыв газа"),
+        ("Пуск ракеты-носителя «Союз» перенесли на неделю", "ракеты носителя"),
+        ("Теннисист объяснил удар мячом в сторону судьи", "удар мячом"),
+    ],
+)
+def test_russian_non_military_senses_are_masked(tagger: Tagger, title: str, mask: str) -> None:
+    result = tagger.tag(title, None)
+    assert not result.is_conflict
+    assert f"title:{mask} (metaphor)" in result.evidence
+    assert tagger.tag("Ракетный удар по Харькову: погибли трое", None).is_conflict
+
+
 def test_an_actor_alone_does_not_make_a_story_conflict(tagger: Tagger) -> None:
     result = tagger.tag("Putin opens a gas plant", "Gazprom expects revenue from exports to rise.")
     assert not result.is_conflict
