@@ -3,11 +3,15 @@
     .venv/bin/python bench/eval_tagger.py eval ../shared/data/labeled/conflict_dev.jsonl
     .venv/bin/python bench/eval_tagger.py cv   ../shared/data/labeled/conflict_dev.jsonl
     .venv/bin/python bench/eval_tagger.py fit  ../shared/data/labeled/conflict_dev.jsonl --write
+    .venv/bin/python bench/eval_tagger.py fit-cyrillic russian_labelled.jsonl [--write]
 
 `fit` learns L2-regularised logistic-regression weights over the tagger's lexicon-category
 features (numpy, offline; the runtime tagger needs only the committed seeds/taxonomy/model.csv)
 and picks the `is_conflict` threshold. `cv` reports 5-fold figures with folds split by a hash of
 the row id, so every number it prints comes from rows the weights never saw.
+
+`fit-cyrillic` fits offsets for texts mostly in Cyrillic (`cyr:` rows of model.csv) on a labelled
+Russian file, with the main weights held fixed, and prints 5-fold figures before and after.
 """
 
 from __future__ import annotations
@@ -142,7 +146,121 @@ def cross_validate(tagger: Tagger, rows: list[dict[str, Any]], l2: float = L2) -
     return report
 
 
+def fit_with_offset(
+    x: np.ndarray, y: np.ndarray, offset: np.ndarray, l2: float = L2, iters: int = 50
+) -> tuple[np.ndarray, float]:
+    """`fit_lr` where each row's log-odds start from a fixed offset (the main model's)."""
+    n, d = x.shape
+    xb = np.hstack([x, np.ones((n, 1))])
+    w = np.zeros(d + 1)
+    reg = np.full(d + 1, l2)
+    reg[-1] = 0.0
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(offset + xb @ w)))
+        grad = xb.T @ (p - y) + reg * w
+        h = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
+        step = np.linalg.solve(h, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+CYRILLIC_FEATURES = ("t:", "b:", "s:")  # log counts and balances; densities stay English-only
+
+
+def cyrillic_inputs(
+    tagger: Tagger, rows: Sequence[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """The Cyrillic rows, feature names, matrix, main-model log-odds, and the evidence gate."""
+    kept, dicts, offsets = [], [], []
+    for r in rows:
+        z, x, cyrillic = tagger.model_inputs(r.get("title"), r.get("text"))
+        if cyrillic:
+            kept.append(r)
+            dicts.append(x)
+            offsets.append(z)
+    names = sorted({k for d in dicts for k in d if k.startswith(CYRILLIC_FEATURES)})
+    index = {n: i for i, n in enumerate(names)}
+    x = np.zeros((len(kept), len(names)))
+    for i, d in enumerate(dicts):
+        for k, v in d.items():
+            if k in index:
+                x[i, index[k]] = v
+    gate = np.array([has_conflict_evidence(d) for d in dicts])
+    return kept, names, x, np.array(offsets), gate
+
+
+def fit_cyrillic(tagger: Tagger, rows: list[dict[str, Any]], l2: float, write: bool) -> None:
+    kept, names, x, offset, gate = cyrillic_inputs(tagger, rows)
+    y = np.array([1.0 if r["label"] else 0.0 for r in kept])
+    threshold = tagger.taxonomy.model.threshold
+    folds = np.array([fold_of(str(r["id"])) for r in kept])
+    before = (
+        predict_offset(np.zeros_like(x), np.zeros(len(names)), 0.0, offset) >= threshold
+    ) & gate
+    after = np.zeros(len(kept), dtype=bool)
+    for k in range(FOLDS):
+        train, test = folds != k, folds == k
+        w, b = fit_with_offset(x[train], y[train], offset[train], l2)
+        b = calibrate(x[train], y[train], offset[train], gate[train], w, b, threshold)
+        after[test] = (predict_offset(x[test], w, b, offset[test]) >= threshold) & gate[test]
+    for title, predicted in (
+        ("main weights only", before),
+        (f"{FOLDS}-fold CV with offsets", after),
+    ):
+        pairs = [
+            (str(r.get("source")), bool(r["label"]), bool(p))
+            for r, p in zip(kept, predicted, strict=True)
+        ]
+        show(score_predictions(pairs), f"{title}, {len(kept)} Cyrillic rows, l2={l2}")
+    w, b = fit_with_offset(x, y, offset, l2)
+    b = calibrate(x, y, offset, gate, w, b, threshold)
+    print(f"offsets: bias {b:+.3f}")
+    for i in sorted(range(len(names)), key=lambda i: -abs(w[i]))[:20]:
+        print(f"  cyr:{names[i]:26} {w[i]:+.3f}")
+    if write:
+        target = tagger.directory / MODEL_FILE
+        kept_lines = [
+            line
+            for line in target.read_text(encoding="utf-8").splitlines()
+            if not line.startswith("cyr:")
+        ]
+        kept_lines.append(f"cyr:__bias__,{b:.4f}")
+        order = sorted(range(len(names)), key=lambda i: -abs(w[i]))
+        kept_lines += [f"cyr:{names[i]},{w[i]:.4f}" for i in order if abs(w[i]) >= 5e-4]
+        target.write_text("\n".join(kept_lines) + "\n", encoding="utf-8")
+        print(f"wrote {target}")
+
+
+def calibrate(
+    x: np.ndarray,
+    y: np.ndarray,
+    offset: np.ndarray,
+    gate: np.ndarray,
+    w: np.ndarray,
+    b: float,
+    threshold: float,
+) -> float:
+    """Shift the offset bias so the shared threshold falls at the best-F1 point on these rows."""
+    best = pick_threshold(predict_offset(x, w, b, offset), y, gate)
+    logit = float(np.log(threshold / (1 - threshold)) - np.log(best / (1 - best)))
+    return b + logit
+
+
+def predict_offset(x: np.ndarray, w: np.ndarray, b: float, offset: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-(offset + x @ w + b))))
+
+
 def write_model(path: Path, names: list[str], w: np.ndarray, b: float, threshold: float) -> None:
+    # Offsets for Cyrillic text are fitted separately (fit-cyrillic) and kept.
+    cyrillic = []
+    if path.exists():
+        cyrillic = [
+            line
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.startswith("cyr:")
+        ]
     lines = [
         "# Logistic-regression weights over lexicon feature groups, fitted by bench/eval_tagger.py",
         "# (t: title log-count, b: body log-count, d: title-weighted hits per 100 words,",
@@ -153,12 +271,12 @@ def write_model(path: Path, names: list[str], w: np.ndarray, b: float, threshold
     ]
     order = sorted(range(len(names)), key=lambda i: -abs(w[i]))
     lines += [f"{names[i]},{w[i]:.4f}" for i in order if abs(w[i]) >= 5e-4]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines + cyrillic) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["eval", "cv", "fit"])
+    parser.add_argument("command", choices=["eval", "cv", "fit", "fit-cyrillic"])
     parser.add_argument("file", type=Path)
     parser.add_argument("--taxonomy", type=Path, default=None)
     parser.add_argument("--l2", type=float, default=L2)
@@ -170,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "eval":
         report = evaluate(tagger, rows)
         print(json.dumps(report, indent=1)) if args.json else show(report, f"full {tagger.version}")
+    elif args.command == "fit-cyrillic":
+        fit_cyrillic(tagger, rows, args.l2, args.write)
     elif args.command == "cv":
         report = cross_validate(tagger, rows, args.l2)
         report.pop("predicted")

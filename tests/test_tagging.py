@@ -7,6 +7,7 @@ import json
 import pickle
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -331,6 +332,25 @@ def test_fused_score_equals_the_feature_vector_score(tagger: Tagger) -> None:
         t, b = tagger._zone(title), tagger._zone(text)
         fused = _sigmoid(tagger._model.bias + tagger._linear(t, b))
         assert fused == tagger._score(feature_vector(t, b))
+
+
+def test_cyrillic_offsets_apply_only_to_mostly_cyrillic_text(tagger: Tagger) -> None:
+    english = tagger.tag(ISTANBUL_TITLE, ISTANBUL_TEXT)
+    assert english.score == round(tagger._score(tagger.features(ISTANBUL_TITLE, ISTANBUL_TEXT)), 4)
+    title, text = "Переговоры в Стамбуле", "Делегации обсудили перемирие и обмен пленными."
+    base, _, cyrillic = tagger.model_inputs(title, text)
+    assert cyrillic
+    quoted = "Delegates discussed a ceasefire («перемирие») and an exchange of prisoners of war."
+    assert not tagger.model_inputs("Talks in Istanbul", quoted)[2]
+    assert any(name.startswith("cyr:") for name in tagger._model.weights)
+    assert tagger.tag(title, text).score == round(
+        _sigmoid(tagger._z(*_zones(tagger, title, text))), 4
+    )
+    assert _sigmoid(base) != _sigmoid(tagger._z(*_zones(tagger, title, text)))
+
+
+def _zones(tagger: Tagger, title: str, text: str) -> tuple[Any, Any]:
+    return tagger._zone(title), tagger._zone(text)
 
 
 # --- robustness and reproducibility ------------------------------------------------------------

@@ -151,6 +151,8 @@ class _Zone:
     by_concept: dict[int, Counts]  # tagged concept -> hits per key
     surfaces: Counts  # every hit once, by key
     words: int
+    cyrillic: int = 0  # letters in Cyrillic (U+0400-U+047F), for the script's model offsets
+    letters: int = 0  # letters in all
 
 
 class _Effect(NamedTuple):
@@ -211,6 +213,11 @@ class Tagger:
             for f in groups
         }
         self._share_weights = (weights.get("s:title", 0.0), weights.get("s:body", 0.0))
+        # Offsets for texts mostly in Cyrillic, fitted on Russian labelled text with the main
+        # weights fixed ("cyr:" rows of model.csv; bench/eval_tagger.py fit-cyrillic).
+        cyrillic = {k[4:]: v for k, v in weights.items() if k.startswith("cyr:")}
+        self._cyrillic_bias = cyrillic.pop("__bias__", 0.0)
+        self._cyrillic_weights = sorted(cyrillic.items())
         self._infos = [
             _Info(
                 c.kind,
@@ -287,7 +294,12 @@ class Tagger:
             surfaces[key] = n
         if placed:
             self._place(prepared, placed, features, concepts, by_concept, surfaces)
-        return _Zone(features, concepts, by_concept, surfaces, n_words)
+        cyrillic = 0
+        if not prepared.isascii():
+            # UTF-8 lead bytes of U+0400-U+047F: one per Cyrillic letter of Russian/Ukrainian.
+            cyrillic = prepared.count(b"\xd0") + prepared.count(b"\xd1")
+        letters = len(prepared) - 2 * (n_words + 1) - cyrillic  # 2-byte letters count once
+        return _Zone(features, concepts, by_concept, surfaces, n_words, cyrillic, letters)
 
     def _place(
         self,
@@ -334,6 +346,24 @@ class Tagger:
         z = self._model.bias + sum(map(mul, x.values(), map(w.get, x.keys(), repeat(0.0))))
         return _sigmoid(z)
 
+    def _z(self, t: _Zone, b: _Zone) -> float:
+        """The model's log-odds for a text: bias + weights, plus the script's offsets if any."""
+        z = self._model.bias + self._linear(t, b)
+        if self._cyrillic_weights and is_cyrillic(t, b):
+            z += self._cyrillic_offset(feature_vector(t, b))
+        return z
+
+    def _cyrillic_offset(self, x: dict[str, float]) -> float:
+        return self._cyrillic_bias + sum(w * x.get(k, 0.0) for k, w in self._cyrillic_weights)
+
+    def model_inputs(
+        self, title: str | None, text: str | None
+    ) -> tuple[float, dict[str, float], bool]:
+        """For offline fitting: log-odds without script offsets, the features, and the script."""
+        t = self._zone(title or "")
+        b = self._zone(text or "")
+        return self._model.bias + self._linear(t, b), feature_vector(t, b), is_cyrillic(t, b)
+
     def _linear(self, t: _Zone, b: _Zone) -> float:
         """`_score`'s sum over `feature_vector(t, b)`, in the same order, without building it.
 
@@ -366,7 +396,7 @@ class Tagger:
         del language  # headlines mix scripts; all languages' terms are in one automaton
         t = self._zone(title or "")
         b = self._zone(text or "")
-        score = _sigmoid(self._model.bias + self._linear(t, b))
+        score = _sigmoid(self._z(t, b))
         if not _has_evidence(t, b):
             # Without a single conflict term the bias alone must never decide; keep the score
             # below the threshold so `is_conflict` and the score agree.
@@ -517,6 +547,12 @@ EVIDENCE = (CONFLICT_SUBJECTS | {"sanctions", "attack_weak", "violence_weak"}) -
 def has_conflict_evidence(x: dict[str, float]) -> bool:
     """True when some hit is conflict vocabulary, not only cues for other subjects."""
     return any(k[2:] in EVIDENCE for k in x if k[:2] in {"t:", "b:"})
+
+
+def is_cyrillic(t: _Zone, b: _Zone) -> bool:
+    """True when most letters of title and body together are Cyrillic."""
+    letters = t.letters + b.letters
+    return letters > 0 and 2 * (t.cyrillic + b.cyrillic) > letters
 
 
 def _has_evidence(t: _Zone, b: _Zone) -> bool:
