@@ -431,3 +431,20 @@ def test_russian_headlines_and_ledes(tagger: Tagger) -> None:
     assert overall["f1"] >= 0.85, report
     assert report["by_source"]["ru-war"]["recall"] >= 0.9, report
     assert report["by_source"]["ru-other"]["fp_rate"] <= 0.2, report
+
+
+def test_per_process_caches_are_bounded(monkeypatch: pytest.MonkeyPatch, tagger: Tagger) -> None:
+    # Evidence strings and folded non-ASCII runs are cached per process; a worker that tags
+    # millions of articles must not grow without bound.
+    from pipeline.tagging import normalize as normalize_module
+    from pipeline.tagging import tagger as tagger_module
+
+    monkeypatch.setattr(tagger_module, "_ITEMS", {"title": {}, "body": {}})
+    monkeypatch.setattr(tagger_module, "_ITEMS_MAX", 2)
+    monkeypatch.setattr(normalize_module, "_RUNS", {})
+    monkeypatch.setattr(normalize_module, "_RUNS_MAX", 5)
+    body = "A ceasefire in Gaza, an airstrike near Kyiv, troops in Sudan, talks in Istanbul."
+    for i in range(40):  # a different non-ASCII letter each time: a new run to fold
+        tagger.tag(None, f"{body} Caf{chr(0x100 + i)} number {i}.")
+    assert 0 < len(tagger_module._ITEMS["body"]) <= 2
+    assert 0 < len(normalize_module._RUNS) <= 5

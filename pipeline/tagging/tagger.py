@@ -614,7 +614,7 @@ def _tag_order(tag: Tag) -> tuple[int, float, str]:
 # Evidence item of a single hit per zone and key ("body:war (negated)"), so that the common
 # case is a dict lookup, not string formatting. Bounded: cleared when it grows large.
 _ITEMS: dict[str, dict[Key, str]] = {TITLE: {}, BODY: {}}
-_ITEMS_MAX = 200_000
+_ITEMS_MAX = 50_000  # per zone; ~10 MB at most
 
 
 def _item(zone_name: str, key: Key, n: int) -> str:
