@@ -134,9 +134,7 @@ class Matcher:
             return counts, []
         placed: list[Hit] = []
         entries = self.entries
-        for key, start, stop in hits:
-            if key not in special:
-                continue
+        for key, start, stop in [hit for hit in hits if hit[0] in special]:
             surface, exact, stems, inner = entries[key]
             if stems:
                 word_end = padded.find(b" ", stop)

@@ -381,11 +381,12 @@ class Tagger:
         weights = self._weights
         acc = 0.0
         weighted: dict[str, float] = {}
+        log1p = _LOG1P  # inlined `_log1p`: counts >= 256 are rare enough for math.log1p
         for f, n in t.features.items():
-            acc += (weights.get(f) or _NO_WEIGHTS)[0] * _log1p(n)
+            acc += (weights.get(f) or _NO_WEIGHTS)[0] * (log1p[n] if n < 256 else math.log1p(n))
             weighted[f] = TITLE_WEIGHT * n
         for f, n in b.features.items():
-            acc += (weights.get(f) or _NO_WEIGHTS)[1] * _log1p(n)
+            acc += (weights.get(f) or _NO_WEIGHTS)[1] * (log1p[n] if n < 256 else math.log1p(n))
             w = weighted.get(f)
             weighted[f] = 0.0 + n if w is None else w + n
         per = 100.0 / max(t.words + b.words, 100)
