@@ -54,25 +54,38 @@ def featurize(
     dicts = [tagger.features(r.get("title"), r.get("text")) for r in rows]
     gate = np.array([has_conflict_evidence(d) for d in dicts])
     names = sorted({k for d in dicts for k in d})
-    x = np.zeros((len(rows), len(names)))
+    return names, matrix(dicts, names), gate
+
+
+def matrix(dicts: Sequence[dict[str, float]], names: list[str]) -> np.ndarray:
+    """Rows of feature dicts as a dense matrix over `names` (other keys ignored)."""
+    x = np.zeros((len(dicts), len(names)))
     index = {n: i for i, n in enumerate(names)}
     for i, d in enumerate(dicts):
         for k, v in d.items():
-            x[i, index[k]] = v
-    return names, x, gate
+            if k in index:
+                x[i, index[k]] = v
+    return x
 
 
 def fit_lr(
-    x: np.ndarray, y: np.ndarray, l2: float = L2, iters: int = 50
+    x: np.ndarray,
+    y: np.ndarray,
+    l2: float = L2,
+    iters: int = 50,
+    offset: np.ndarray | float = 0.0,
 ) -> tuple[np.ndarray, float]:
-    """Newton's method for L2-regularised logistic regression (bias not penalised)."""
+    """Newton's method for L2-regularised logistic regression (bias not penalised).
+
+    `offset`: log-odds each row starts from (fit-cyrillic: the main model's, held fixed).
+    """
     n, d = x.shape
     xb = np.hstack([x, np.ones((n, 1))])
     w = np.zeros(d + 1)
     reg = np.full(d + 1, l2)
     reg[-1] = 0.0
     for _ in range(iters):
-        z = xb @ w
+        z = offset + xb @ w
         p = 1.0 / (1.0 + np.exp(-z))
         grad = xb.T @ (p - y) + reg * w
         h = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
@@ -83,8 +96,8 @@ def fit_lr(
     return w[:-1], float(w[-1])
 
 
-def predict(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-(x @ w + b))))
+def predict(x: np.ndarray, w: np.ndarray, b: float, offset: np.ndarray | float = 0.0) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-(offset + x @ w + b))))
 
 
 def pick_threshold(
@@ -146,26 +159,6 @@ def cross_validate(tagger: Tagger, rows: list[dict[str, Any]], l2: float = L2) -
     return report
 
 
-def fit_with_offset(
-    x: np.ndarray, y: np.ndarray, offset: np.ndarray, l2: float = L2, iters: int = 50
-) -> tuple[np.ndarray, float]:
-    """`fit_lr` where each row's log-odds start from a fixed offset (the main model's)."""
-    n, d = x.shape
-    xb = np.hstack([x, np.ones((n, 1))])
-    w = np.zeros(d + 1)
-    reg = np.full(d + 1, l2)
-    reg[-1] = 0.0
-    for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-(offset + xb @ w)))
-        grad = xb.T @ (p - y) + reg * w
-        h = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
-        step = np.linalg.solve(h, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w[:-1], float(w[-1])
-
-
 CYRILLIC_FEATURES = ("t:", "b:", "s:")  # log counts and balances; densities stay English-only
 
 
@@ -181,14 +174,8 @@ def cyrillic_inputs(
             dicts.append(x)
             offsets.append(z)
     names = sorted({k for d in dicts for k in d if k.startswith(CYRILLIC_FEATURES)})
-    index = {n: i for i, n in enumerate(names)}
-    x = np.zeros((len(kept), len(names)))
-    for i, d in enumerate(dicts):
-        for k, v in d.items():
-            if k in index:
-                x[i, index[k]] = v
     gate = np.array([has_conflict_evidence(d) for d in dicts])
-    return kept, names, x, np.array(offsets), gate
+    return kept, names, matrix(dicts, names), np.array(offsets), gate
 
 
 def fit_cyrillic(tagger: Tagger, rows: list[dict[str, Any]], l2: float, write: bool) -> None:
@@ -196,15 +183,13 @@ def fit_cyrillic(tagger: Tagger, rows: list[dict[str, Any]], l2: float, write: b
     y = np.array([1.0 if r["label"] else 0.0 for r in kept])
     threshold = tagger.taxonomy.model.threshold
     folds = np.array([fold_of(str(r["id"])) for r in kept])
-    before = (
-        predict_offset(np.zeros_like(x), np.zeros(len(names)), 0.0, offset) >= threshold
-    ) & gate
+    before = (predict(np.zeros_like(x), np.zeros(len(names)), 0.0, offset) >= threshold) & gate
     after = np.zeros(len(kept), dtype=bool)
     for k in range(FOLDS):
         train, test = folds != k, folds == k
-        w, b = fit_with_offset(x[train], y[train], offset[train], l2)
+        w, b = fit_lr(x[train], y[train], l2, offset=offset[train])
         b = calibrate(x[train], y[train], offset[train], gate[train], w, b, threshold)
-        after[test] = (predict_offset(x[test], w, b, offset[test]) >= threshold) & gate[test]
+        after[test] = (predict(x[test], w, b, offset[test]) >= threshold) & gate[test]
     for title, predicted in (
         ("main weights only", before),
         (f"{FOLDS}-fold CV with offsets", after),
@@ -214,7 +199,7 @@ def fit_cyrillic(tagger: Tagger, rows: list[dict[str, Any]], l2: float, write: b
             for r, p in zip(kept, predicted, strict=True)
         ]
         show(score_predictions(pairs), f"{title}, {len(kept)} Cyrillic rows, l2={l2}")
-    w, b = fit_with_offset(x, y, offset, l2)
+    w, b = fit_lr(x, y, l2, offset=offset)
     b = calibrate(x, y, offset, gate, w, b, threshold)
     print(f"offsets: bias {b:+.3f}")
     for i in sorted(range(len(names)), key=lambda i: -abs(w[i]))[:20]:
@@ -243,13 +228,9 @@ def calibrate(
     threshold: float,
 ) -> float:
     """Shift the offset bias so the shared threshold falls at the best-F1 point on these rows."""
-    best = pick_threshold(predict_offset(x, w, b, offset), y, gate)
+    best = pick_threshold(predict(x, w, b, offset), y, gate)
     logit = float(np.log(threshold / (1 - threshold)) - np.log(best / (1 - best)))
     return b + logit
-
-
-def predict_offset(x: np.ndarray, w: np.ndarray, b: float, offset: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-(offset + x @ w + b))))
 
 
 def write_model(path: Path, names: list[str], w: np.ndarray, b: float, threshold: float) -> None:

@@ -50,17 +50,21 @@ def _fold(match: re.Match[str]) -> str:
     return _FOLD[match.group()]
 
 
-def words(text: str) -> list[str]:
-    """The normalised words of a text."""
+def _untypeset(text: str) -> str:
+    """Typographic punctuation as spaces, so that most news text takes the ASCII paths."""
     if not text.isascii():
         for ch in _TYPOGRAPHIC:
             if ch in text:
                 text = text.replace(ch, " ")
+    return text
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of a text (the reference `prepare` is tested against)."""
+    text = _untypeset(text)
     if text.isascii():
         return text.lower().translate(_ASCII_BREAKS).split()
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _FOLD_RE.sub(_fold, text)
-    return _WORDS.findall(text)
+    return _WORDS.findall(_fold_text(text))
 
 
 # Bytes: ASCII letters lower-cased, every other ASCII byte except digits a space; bytes >= 0x80
@@ -103,10 +107,7 @@ def prepare(text: str) -> tuple[bytes, int]:
     among ASCII ones (names with diacritics) folds only those runs; one with many (Cyrillic)
     is folded whole.
     """
-    if not text.isascii():
-        for ch in _TYPOGRAPHIC:
-            if ch in text:
-                text = text.replace(ch, " ")
+    text = _untypeset(text)
     if text.isascii():
         data = text.encode("ascii")
     else:

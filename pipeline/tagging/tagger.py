@@ -350,16 +350,21 @@ class Tagger:
         return feature_vector(t, b)
 
     def _score(self, x: dict[str, float]) -> float:
+        return _sigmoid(self._model.bias + self._dot(x))
+
+    def _dot(self, x: dict[str, float]) -> float:
         w = self._model.weights
-        z = self._model.bias + sum(map(mul, x.values(), map(w.get, x.keys(), repeat(0.0))))
-        return _sigmoid(z)
+        total: float = sum(map(mul, x.values(), map(w.get, x.keys(), repeat(0.0))))
+        return total
 
     def _z(self, t: _Zone, b: _Zone) -> float:
         """The model's log-odds for a text: bias + weights, plus the script's offsets if any."""
-        z = self._model.bias + self._linear(t, b)
         if self._cyrillic_weights and is_cyrillic(t, b):
-            z += self._cyrillic_offset(feature_vector(t, b))
-        return z
+            # The offsets need the feature dict: build it once and sum the main weights over it
+            # too (same sum as `_linear`), rather than summing twice.
+            x = feature_vector(t, b)
+            return self._model.bias + self._dot(x) + self._cyrillic_offset(x)
+        return self._model.bias + self._linear(t, b)
 
     def _cyrillic_offset(self, x: dict[str, float]) -> float:
         return self._cyrillic_bias + sum(w * x.get(k, 0.0) for k, w in self._cyrillic_weights)
@@ -370,7 +375,8 @@ class Tagger:
         """For offline fitting: log-odds without script offsets, the features, and the script."""
         t = self._zone(title or "")
         b = self._zone(text or "")
-        return self._model.bias + self._linear(t, b), feature_vector(t, b), is_cyrillic(t, b)
+        x = feature_vector(t, b)
+        return self._model.bias + self._dot(x), x, is_cyrillic(t, b)
 
     def _linear(self, t: _Zone, b: _Zone) -> float:
         """`_score`'s sum over `feature_vector(t, b)`, in the same order, without building it.
