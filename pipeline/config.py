@@ -9,7 +9,49 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pipeline.http import HttpConfig
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpConfig:
+    """Politeness, timeouts and safety limits of the HTTP layer."""
+
+    user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk; news research crawler)"
+    per_host_concurrency: int = 2
+    min_host_delay: float = 1.0  # seconds between request starts to one host
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0  # wall clock for one request: headers and the whole body
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    retries: int = 3  # extra attempts per fetch, shared by all its redirect hops
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    retry_after_cap: float = 120.0  # a longer Retry-After means "give up now", not "wait"
+    respect_robots: bool = True
+    allow_private_hosts: bool = False
+    # IP addresses reachable although non-public (a loopback test server, an intranet mirror);
+    # every other private, loopback or link-local address stays refused.
+    trusted_addresses: tuple[str, ...] = ()
+    http2: bool = False
+
+    def __post_init__(self) -> None:
+        if self.per_host_concurrency < 1:
+            raise ValueError("per_host_concurrency must be at least 1")
+        if self.max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be at least 1")
+        if self.max_redirects < 0 or self.retries < 0:
+            raise ValueError("max_redirects and retries must not be negative")
+        timeouts = (self.connect_timeout, self.read_timeout, self.total_timeout)
+        if min(timeouts) <= 0:
+            raise ValueError("timeouts must be positive")
+        delays = (self.min_host_delay, self.backoff_base, self.backoff_cap, self.retry_after_cap)
+        if min(delays) < 0:
+            raise ValueError("delays must not be negative")
+
+    @property
+    def robots_token(self) -> str:
+        """The product token robots.txt groups are matched against (RFC 9309 2.2.1)."""
+        return self.user_agent.split("/", 1)[0].strip() or self.user_agent
+
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = PROJECT_ROOT / "seeds"
