@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.tagging import Tagger, evaluate
 from pipeline.tagging.evaluate import score_predictions
-from pipeline.tagging.tagger import has_conflict_evidence
+from pipeline.tagging.scoring import has_conflict_evidence
 from pipeline.tagging.taxonomy import MODEL_FILE, default_dir
 
 L2 = 3.0

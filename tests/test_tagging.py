@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from pipeline.tagging import Tagger, TaxonomyError, default_dir, evaluate, get_tagger, load_taxonomy
 from pipeline.tagging.normalize import normalize, prepare, words
-from pipeline.tagging.tagger import _sigmoid, feature_vector
+from pipeline.tagging.scoring import feature_vector, linear, sigmoid
 from pipeline.tagging.taxonomy import ENTITY_FILES, compute_version
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tagging"
@@ -329,8 +329,8 @@ def test_fused_score_equals_the_feature_vector_score(tagger: Tagger) -> None:
     rows = [*FIXTURE_ROWS, {"title": ISTANBUL_TITLE, "text": ISTANBUL_TEXT}]
     for row in rows:
         title, text = str(row.get("title") or ""), str(row.get("text") or "")
-        t, b = tagger._zone(title), tagger._zone(text)
-        fused = _sigmoid(tagger._model.bias + tagger._linear(t, b))
+        t, b = tagger.zones(title, text)
+        fused = sigmoid(tagger._model.bias + linear(tagger._weights, tagger._share_weights, t, b))
         assert fused == tagger._score(feature_vector(t, b))
 
 
@@ -344,13 +344,13 @@ def test_cyrillic_offsets_apply_only_to_mostly_cyrillic_text(tagger: Tagger) -> 
     assert not tagger.model_inputs("Talks in Istanbul", quoted)[2]
     assert any(name.startswith("cyr:") for name in tagger._model.weights)
     assert tagger.tag(title, text).score == round(
-        _sigmoid(tagger._z(*_zones(tagger, title, text))), 4
+        sigmoid(tagger._z(*_zones(tagger, title, text))), 4
     )
-    assert _sigmoid(base) != _sigmoid(tagger._z(*_zones(tagger, title, text)))
+    assert sigmoid(base) != sigmoid(tagger._z(*_zones(tagger, title, text)))
 
 
 def _zones(tagger: Tagger, title: str, text: str) -> tuple[Any, Any]:
-    return tagger._zone(title), tagger._zone(text)
+    return tagger.zones(title, text)
 
 
 # --- robustness and reproducibility ------------------------------------------------------------
@@ -436,15 +436,15 @@ def test_russian_headlines_and_ledes(tagger: Tagger) -> None:
 def test_per_process_caches_are_bounded(monkeypatch: pytest.MonkeyPatch, tagger: Tagger) -> None:
     # Evidence strings and folded non-ASCII runs are cached per process; a worker that tags
     # millions of articles must not grow without bound.
+    from pipeline.tagging import evidence as evidence_module
     from pipeline.tagging import normalize as normalize_module
-    from pipeline.tagging import tagger as tagger_module
 
-    monkeypatch.setattr(tagger_module, "_ITEMS", {"title": {}, "body": {}})
-    monkeypatch.setattr(tagger_module, "_ITEMS_MAX", 2)
+    monkeypatch.setattr(evidence_module, "_ITEMS", {"title": {}, "body": {}})
+    monkeypatch.setattr(evidence_module, "_ITEMS_MAX", 2)
     monkeypatch.setattr(normalize_module, "_RUNS", {})
     monkeypatch.setattr(normalize_module, "_RUNS_MAX", 5)
     body = "A ceasefire in Gaza, an airstrike near Kyiv, troops in Sudan, talks in Istanbul."
     for i in range(40):  # a different non-ASCII letter each time: a new run to fold
         tagger.tag(None, f"{body} Caf{chr(0x100 + i)} number {i}.")
-    assert 0 < len(tagger_module._ITEMS["body"]) <= 2
+    assert 0 < len(evidence_module._ITEMS["body"]) <= 2
     assert 0 < len(normalize_module._RUNS) <= 5

@@ -28,7 +28,8 @@ changes); a Tagger pickles as a reference to its directory, so process pools sta
 """
 
 from pipeline.tagging.evaluate import evaluate
-from pipeline.tagging.tagger import Tag, Tagger, TagResult, get_tagger
+from pipeline.tagging.result import Tag, TagResult
+from pipeline.tagging.tagger import Tagger, get_tagger
 from pipeline.tagging.taxonomy import TaxonomyError, default_dir, load_taxonomy
 
 __all__ = [
