@@ -6,7 +6,7 @@ import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +32,8 @@ _SPACE = re.compile(r"\s+")
 _URL_DAY = re.compile(
     r"[/_-]((?:19|20)\d\d)([/_-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?=[/_.-]|$)"
 )
+
+_LOCAL_DAY_START, _LOCAL_DAY_END = timedelta(hours=-14), timedelta(hours=36)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,23 +113,27 @@ def url_day(url: str | None) -> datetime | None:
 
 
 def find_published(tree: HtmlElement, *, url: str | None, feed_published: datetime | None) -> Dated:
-    """The feed's date when it has one; else the page's, graded by how it was found."""
+    """The feed's date when it has one; else the page's, graded by whether the URL agrees.
+
+    Measured on the 258 dated Fundus pages: a page date on the same day as the URL's was right
+    39 times in 39 ("high"); a page date alone 202 in 210, a URL date alone 6 in 6 ("medium").
+    """
     if feed_published is not None:
         return Dated(published_at=feed_published, source="feed", confidence="high")
-    params = {**set_date_params(), "outputformat": DATE_FORMAT, "url": url}
+    # Deferred: the page's own metadata first (it carries the time of day), the URL after it.
+    params = {**set_date_params(), "outputformat": DATE_FORMAT, "deferred_url_extractor": True}
     from_url = url_day(url)
     try:
-        found = parse_published(find_date(tree, **params))
+        found = parse_published(find_date(tree, url=url, **params))
     except (ValueError, TypeError, LookupError, RecursionError):
         found = None
-    if found is None:
-        if from_url is not None:
-            return Dated(published_at=from_url, source="url", confidence="medium")
+    if found is None and from_url is None:
         return Dated(published_at=None, source="none", confidence="none")
-    if from_url is not None and found == from_url:
-        # htmldate reads the URL first: the page itself was not consulted.
-        return Dated(published_at=found, source="url", confidence="medium")
-    return Dated(published_at=found, source="page", confidence="medium")
+    if found is None or found == from_url:
+        return Dated(published_at=from_url, source="url", confidence="medium")
+    # The URL's day is local: in UTC it spans from 14 hours before its midnight to 36 after.
+    agrees = from_url is not None and _LOCAL_DAY_START <= found - from_url < _LOCAL_DAY_END
+    return Dated(published_at=found, source="page", confidence="high" if agrees else "medium")
 
 
 @lru_cache(maxsize=1)
