@@ -4,7 +4,7 @@ A document's title and text go into the fields of its language group (`title_en`
 ...), each with its own analyzer, so every article is stemmed in its own language; a query is
 analysed once per group and looks in every group. Every script is kept: words are runs of
 Unicode letters and digits, and CJK text (no spaces between words) is indexed one character
-per token. Accents are folded after stemming (the stemmers expect them).
+per token. Accents are folded, then words stemmed.
 """
 
 from __future__ import annotations
@@ -66,17 +66,20 @@ def prepare(text: str) -> str:
 
 
 def analyzer(group: str) -> tantivy.TextAnalyzer:
-    """The analyzer of one group: words, lowercase, stop words, stem, fold accents."""
+    """The analyzer of one group: words, lowercase, stop words, fold accents, stem."""
     builder = (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(MAX_TOKEN_CHARS))
         .filter(tantivy.Filter.lowercase())
     )
+    if group in STOPWORDS:  # the lists are spelled with accents: before folding
+        builder = builder.filter(tantivy.Filter.stopword(STEMMED[group]))
+    # Folding before stemming: a query typed without accents ("elysee") meets the text's word
+    # ("Élysée"); measured on en/de/fr/es/tr word pairs it never does worse than the reverse.
+    builder = builder.filter(tantivy.Filter.ascii_fold())
     if group in STEMMED:
-        if group in STOPWORDS:
-            builder = builder.filter(tantivy.Filter.stopword(STEMMED[group]))
         builder = builder.filter(tantivy.Filter.stemmer(STEMMED[group]))
-    return builder.filter(tantivy.Filter.ascii_fold()).build()
+    return builder.build()
 
 
 def tokenizer_name(group: str) -> str:
