@@ -3,15 +3,18 @@
     .venv/bin/python bench/eval_tagger.py eval ../shared/data/labeled/conflict_dev.jsonl
     .venv/bin/python bench/eval_tagger.py cv   ../shared/data/labeled/conflict_dev.jsonl
     .venv/bin/python bench/eval_tagger.py fit  ../shared/data/labeled/conflict_dev.jsonl --write
-    .venv/bin/python bench/eval_tagger.py fit-cyrillic russian_labelled.jsonl [--write]
+    .venv/bin/python bench/eval_tagger.py fit-offsets --lexicon de --split tune \
+        ../shared/data/labeled/multilingual/de.jsonl [--write]
 
 `fit` learns L2-regularised logistic-regression weights over the tagger's lexicon-category
 features (numpy, offline; the runtime tagger needs only the committed seeds/taxonomy/model.csv)
 and picks the `is_conflict` threshold. `cv` reports 5-fold figures with folds split by a hash of
 the row id, so every number it prints comes from rows the weights never saw.
 
-`fit-cyrillic` fits offsets for texts mostly in Cyrillic (`cyr:` rows of model.csv) on a labelled
-Russian file, with the main weights held fixed, and prints 5-fold figures before and after.
+`fit-offsets` fits one lexicon's offsets (`cyr:`, `de:` ... rows of model.csv; see
+pipeline/tagging/language.py) on labelled rows in that language, with the main weights held
+fixed, and prints 5-fold figures before and after. `--split tune` leaves out the seeded
+held-out part of every language (`held_out`), which `--split held` then evaluates.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipeline.tagging import Tagger, evaluate
 from pipeline.tagging.evaluate import score_predictions
+from pipeline.tagging.language import LEXICONS
 from pipeline.tagging.scoring import has_conflict_evidence
 from pipeline.tagging.taxonomy import MODEL_FILE, default_dir
 
@@ -159,28 +163,56 @@ def cross_validate(tagger: Tagger, rows: list[dict[str, Any]], l2: float = L2) -
     return report
 
 
-CYRILLIC_FEATURES = ("t:", "b:", "s:")  # log counts and balances; densities stay English-only
+OFFSET_FEATURES = ("t:", "b:", "s:")  # log counts and balances; densities stay English-only
+HOLDOUT_SHARE = 35  # percent of each language's rows kept out of all tuning (fixed before looking)
 
 
-def cyrillic_inputs(
-    tagger: Tagger, rows: Sequence[dict[str, Any]]
+def row_language(row: dict[str, Any]) -> str | None:
+    """The row's language field (`language`, or `lang` in the multilingual sets)."""
+    value = row.get("language") or row.get("lang")
+    return str(value) if value else None
+
+
+def held_out(row: dict[str, Any]) -> bool:
+    """True for the seeded HOLDOUT_SHARE% of rows per language that no tuning ever sees."""
+    key = f"holdout:{row_language(row) or ''}:{row['id']}"
+    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % 100 < HOLDOUT_SHARE
+
+
+def offset_inputs(
+    tagger: Tagger, rows: Sequence[dict[str, Any]], lexicon: str
 ) -> tuple[list[dict[str, Any]], list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """The Cyrillic rows, feature names, matrix, main-model log-odds, and the evidence gate."""
+    """Rows read with `lexicon` (or any of "de,fr"), names, matrix, main log-odds, evidence gate."""
     kept, dicts, offsets = [], [], []
     for r in rows:
-        z, x, cyrillic = tagger.model_inputs(r.get("title"), r.get("text"))
-        if cyrillic:
+        z, x, used = tagger.model_inputs(r.get("title"), r.get("text"), row_language(r))
+        if used in lexicon.split(","):
             kept.append(r)
             dicts.append(x)
             offsets.append(z)
-    names = sorted({k for d in dicts for k in d if k.startswith(CYRILLIC_FEATURES)})
+    names = sorted({k for d in dicts for k in d if k.startswith(OFFSET_FEATURES)})
     gate = np.array([has_conflict_evidence(d) for d in dicts])
     return kept, names, matrix(dicts, names), np.array(offsets), gate
 
 
-def fit_cyrillic(tagger: Tagger, rows: list[dict[str, Any]], l2: float, write: bool) -> None:
-    kept, names, x, offset, gate = cyrillic_inputs(tagger, rows)
+def calm_rows(rows: Sequence[dict[str, Any]]) -> np.ndarray:
+    """Rows of a calm-news set (or of a source without positives): false-positive targets."""
+    return np.array([r.get("set") == "calm" for r in rows]) | off_topic_rows(rows)
+
+
+def fit_offsets(
+    tagger: Tagger, rows: list[dict[str, Any]], *, lexicon: str, l2: float, write: bool
+) -> None:
+    """Fit offsets with the main weights fixed; print 5-fold figures.
+
+    `lexicon` "de,fr,es" pools the rows of several lexicons and writes the same offsets to each.
+    """
+    kept, names, x, offset, gate = offset_inputs(tagger, rows, lexicon)
+    if not kept:
+        print(f"no rows read with lexicon {lexicon!r}")
+        return
     y = np.array([1.0 if r["label"] else 0.0 for r in kept])
+    calm = calm_rows(kept)
     threshold = tagger.taxonomy.model.threshold
     folds = np.array([fold_of(str(r["id"])) for r in kept])
     before = (predict(np.zeros_like(x), np.zeros(len(names)), 0.0, offset) >= threshold) & gate
@@ -188,32 +220,34 @@ def fit_cyrillic(tagger: Tagger, rows: list[dict[str, Any]], l2: float, write: b
     for k in range(FOLDS):
         train, test = folds != k, folds == k
         w, b = fit_lr(x[train], y[train], l2, offset=offset[train])
-        b = calibrate(x[train], y[train], offset[train], gate[train], w, b, threshold)
+        b = calibrate(x[train], y[train], offset[train], gate[train], w, b, threshold, calm[train])
         after[test] = (predict(x[test], w, b, offset[test]) >= threshold) & gate[test]
     for title, predicted in (
         ("main weights only", before),
         (f"{FOLDS}-fold CV with offsets", after),
     ):
         pairs = [
-            (str(r.get("source")), bool(r["label"]), bool(p))
+            (f"{r.get('source')}/{r.get('set', '-')}", bool(r["label"]), bool(p))
             for r, p in zip(kept, predicted, strict=True)
         ]
-        show(score_predictions(pairs), f"{title}, {len(kept)} Cyrillic rows, l2={l2}")
+        show(score_predictions(pairs), f"{title}, {len(kept)} rows ({lexicon}), l2={l2}")
     w, b = fit_lr(x, y, l2, offset=offset)
-    b = calibrate(x, y, offset, gate, w, b, threshold)
+    b = calibrate(x, y, offset, gate, w, b, threshold, calm)
     print(f"offsets: bias {b:+.3f}")
     for i in sorted(range(len(names)), key=lambda i: -abs(w[i]))[:20]:
-        print(f"  cyr:{names[i]:26} {w[i]:+.3f}")
+        print(f"  {lexicon}:{names[i]:26} {w[i]:+.3f}")
     if write:
         target = tagger.directory / MODEL_FILE
+        prefixes = tuple(f"{name}:" for name in lexicon.split(","))
         kept_lines = [
             line
             for line in target.read_text(encoding="utf-8").splitlines()
-            if not line.startswith("cyr:")
+            if not line.startswith(prefixes)
         ]
-        kept_lines.append(f"cyr:__bias__,{b:.4f}")
         order = sorted(range(len(names)), key=lambda i: -abs(w[i]))
-        kept_lines += [f"cyr:{names[i]},{w[i]:.4f}" for i in order if abs(w[i]) >= 5e-4]
+        for prefix in prefixes:
+            kept_lines.append(f"{prefix}__bias__,{b:.4f}")
+            kept_lines += [f"{prefix}{names[i]},{w[i]:.4f}" for i in order if abs(w[i]) >= 5e-4]
         target.write_text("\n".join(kept_lines) + "\n", encoding="utf-8")
         print(f"wrote {target}")
 
@@ -226,21 +260,23 @@ def calibrate(
     w: np.ndarray,
     b: float,
     threshold: float,
+    calm: np.ndarray | None = None,
 ) -> float:
     """Shift the offset bias so the shared threshold falls at the best-F1 point on these rows."""
-    best = pick_threshold(predict(x, w, b, offset), y, gate)
+    best = pick_threshold(predict(x, w, b, offset), y, gate, calm)
     logit = float(np.log(threshold / (1 - threshold)) - np.log(best / (1 - best)))
     return b + logit
 
 
 def write_model(path: Path, names: list[str], w: np.ndarray, b: float, threshold: float) -> None:
-    # Offsets for Cyrillic text are fitted separately (fit-cyrillic) and kept.
+    # Offsets per lexicon ("cyr:", "de:" ...) are fitted separately (fit-offsets) and kept.
+    prefixes = tuple(f"{name}:" for name in LEXICONS)
     cyrillic = []
     if path.exists():
         cyrillic = [
             line
             for line in path.read_text(encoding="utf-8").splitlines()
-            if line.startswith("cyr:")
+            if line.startswith(prefixes)
         ]
     lines = [
         "# Logistic-regression weights over lexicon feature groups, fitted by bench/eval_tagger.py",
@@ -257,20 +293,29 @@ def write_model(path: Path, names: list[str], w: np.ndarray, b: float, threshold
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["eval", "cv", "fit", "fit-cyrillic"])
-    parser.add_argument("file", type=Path)
+    parser.add_argument("command", choices=["eval", "cv", "fit", "fit-offsets"])
+    parser.add_argument("file", type=Path, nargs="+")
+    parser.add_argument("--lexicon", default="cyr", help="fit-offsets: which lexicon's offsets")
+    parser.add_argument(
+        "--split",
+        choices=["all", "tune", "held"],
+        default="all",
+        help="rows to use: all, the tuning part or the held-out part (see held_out)",
+    )
     parser.add_argument("--taxonomy", type=Path, default=None)
     parser.add_argument("--l2", type=float, default=L2)
     parser.add_argument("--write", action="store_true", help="fit: write seeds/taxonomy/model.csv")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    rows = load_rows(args.file)
+    rows = [row for path in args.file for row in load_rows(path)]
+    if args.split != "all":
+        rows = [r for r in rows if held_out(r) == (args.split == "held")]
     tagger = Tagger.load(args.taxonomy)
     if args.command == "eval":
         report = evaluate(tagger, rows)
         print(json.dumps(report, indent=1)) if args.json else show(report, f"full {tagger.version}")
-    elif args.command == "fit-cyrillic":
-        fit_cyrillic(tagger, rows, args.l2, args.write)
+    elif args.command == "fit-offsets":
+        fit_offsets(tagger, rows, lexicon=args.lexicon, l2=args.l2, write=args.write)
     elif args.command == "cv":
         report = cross_validate(tagger, rows, args.l2)
         report.pop("predicted")

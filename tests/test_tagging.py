@@ -7,7 +7,6 @@ import json
 import pickle
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -329,7 +328,7 @@ def test_fused_score_equals_the_feature_vector_score(tagger: Tagger) -> None:
     rows = [*FIXTURE_ROWS, {"title": ISTANBUL_TITLE, "text": ISTANBUL_TEXT}]
     for row in rows:
         title, text = str(row.get("title") or ""), str(row.get("text") or "")
-        t, b = tagger.zones(title, text)
+        t, b, _ = tagger.zones(title, text)
         fused = sigmoid(tagger._model.bias + linear(tagger._weights, tagger._share_weights, t, b))
         assert fused == tagger._score(feature_vector(t, b))
 
@@ -338,19 +337,14 @@ def test_cyrillic_offsets_apply_only_to_mostly_cyrillic_text(tagger: Tagger) -> 
     english = tagger.tag(ISTANBUL_TITLE, ISTANBUL_TEXT)
     assert english.score == round(tagger._score(tagger.features(ISTANBUL_TITLE, ISTANBUL_TEXT)), 4)
     title, text = "Переговоры в Стамбуле", "Делегации обсудили перемирие и обмен пленными."
-    base, _, cyrillic = tagger.model_inputs(title, text)
-    assert cyrillic
+    base, _, lexicon = tagger.model_inputs(title, text)
+    assert lexicon == "cyr"
     quoted = "Delegates discussed a ceasefire («перемирие») and an exchange of prisoners of war."
-    assert not tagger.model_inputs("Talks in Istanbul", quoted)[2]
+    assert tagger.model_inputs("Talks in Istanbul", quoted)[2] != "cyr"
     assert any(name.startswith("cyr:") for name in tagger._model.weights)
-    assert tagger.tag(title, text).score == round(
-        sigmoid(tagger._z(*_zones(tagger, title, text))), 4
-    )
-    assert sigmoid(base) != sigmoid(tagger._z(*_zones(tagger, title, text)))
-
-
-def _zones(tagger: Tagger, title: str, text: str) -> tuple[Any, Any]:
-    return tagger.zones(title, text)
+    t, b, _ = tagger.zones(title, text)
+    assert tagger.tag(title, text).score == round(sigmoid(tagger._z(t, b, "cyr")), 4)
+    assert sigmoid(base) != sigmoid(tagger._z(t, b, "cyr"))
 
 
 # --- robustness and reproducibility ------------------------------------------------------------

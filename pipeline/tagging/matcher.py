@@ -39,16 +39,26 @@ class Hit:
 
 
 def _expand(text: str, lang: str) -> list[str]:
-    """Keys for a normalised term: stems inside multiword terms are inflected by rule."""
+    """Keys for a normalised term: stems inside multiword terms are inflected by rule.
+
+    Arabic terms also take the proclitics written onto their first word (morph.arabic_forms).
+    """
     keys = [""]
-    for word in text.split(" "):
+    for i, word in enumerate(text.split(" ")):
         forms = morph.inner_forms(lang, word[:-1]) if word.endswith("*") else (word,)
+        if lang == "ar" and i == 0:
+            forms = tuple(f for form in forms for f in morph.arabic_forms(form))
         keys = [f"{k} {f}" if k else f for k in keys for f in forms]
     return [k for k in keys if k and "*" not in k]
 
 
-def _normalize_term(text: str) -> tuple[str, bool]:
-    """A term's normalised words (inner `*` kept) and whether its last word is a stem."""
+def _normalize_term(text: str) -> tuple[str, bool | str]:
+    """A term's normalised words (inner `*` kept) and whether its last word is a stem.
+
+    A trailing `+` marks an open stem (morph.OPEN: any rest of the word, for compounds).
+    """
+    if text.endswith("+"):
+        return normalize(text[:-1]), morph.OPEN
     parts = [normalize(w.rstrip("*")) + ("*" if w.endswith("*") else "") for w in text.split()]
     joined = " ".join(p for p in parts if p.strip("*"))
     return joined.rstrip("*"), joined.endswith("*")
@@ -84,7 +94,9 @@ class Matcher:
             text, is_stem = _normalize_term(term.text)
             lang = term.lang if term.lang != "xx" else morph.script_lang(text)
             for key in _expand(text, lang):
-                if is_stem and lang in morph.CLOSED_ENDINGS:
+                if is_stem == morph.OPEN:
+                    stems.setdefault(key, set()).add((concept, morph.OPEN))
+                elif is_stem and lang in morph.CLOSED_ENDINGS:
                     # Few endings (English, generic Latin): list the forms, no check at match time.
                     for ending in morph.CLOSED_ENDINGS[lang]:
                         exact.setdefault(key + ending, set()).add(concept)
@@ -102,6 +114,10 @@ class Matcher:
         # concepts (their place decides negation). Every other hit is only counted.
         special: set[int] = set()
         for key, concepts in exact.items():
+            if concepts & masks:
+                # A mask listed with the very same words as a term overrides it ("kabul" is
+                # "accepted" in Turkish, not the Afghan capital).
+                concepts = concepts & masks
             inner: tuple[int, ...] = ()
             if " " in key and not (concepts & masks):
                 inner = _nested_entities(key, entity_exact, entity_stems, concepts)

@@ -57,7 +57,30 @@ _TR_ENDING = re.compile(f"(?:{_alternation(_TR_MORPHEMES)}){{0,4}}")
 # Latin languages without their own rules (fr, de, es ...): plural and a few endings only.
 _LATIN_ENDING = re.compile("(?:s|e|es|en|n|er|ern|n)?")
 
+# Arabic suffixes (feminine, plurals, duals, nisba, possessive pronouns), at most two chained.
+_AR_SUFFIXES = "ا ة ه ات ون ين ان تان تين ي ية يه يات يون يين ها هم هما هن كم نا"
+_AR_ENDING = re.compile(f"(?:{_alternation(_AR_SUFFIXES)}){{0,2}}")
+# Arabic clitics written as one word with what follows: conjunctions, prepositions, article.
+_AR_PROCLITICS = ("", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل")
+
+
+def arabic_forms(word: str) -> tuple[str, ...]:
+    """A word with the proclitics and article Arabic writes onto it ("غزة" -> "بغزة", "والحرب")."""
+    bare = word[2:] if word.startswith("ال") and len(word) > 3 else word
+    forms = set()
+    for clitic in _AR_PROCLITICS:
+        forms.add(clitic + bare)
+        # l- + al- is written with one alef dropped: ل + الحرب -> للحرب.
+        forms.add(clitic + ("ل" + bare if clitic.endswith("ل") else "ال" + bare))
+    return tuple(sorted(forms))
+
+
+# Open stems ("kriegs+" in a lexicon): German compound heads, any rest of the word allowed.
+OPEN = "open"
+
 _BY_LANG: dict[str, re.Pattern[str]] = {
+    OPEN: re.compile(r"\S*"),
+    "ar": _AR_ENDING,
     "en": _EN_ENDING,
     "ru": _CYR_ENDING,
     "uk": _CYR_ENDING,
@@ -88,6 +111,8 @@ def script_lang(term: str) -> str:
     """Ending rules for a term whose language is not given: Cyrillic or generic Latin."""
     if any("\u0400" <= ch <= "\u04ff" for ch in term):
         return "ru"
+    if any("\u0600" <= ch <= "\u06ff" for ch in term):
+        return "ar"
     return "xx"
 
 

@@ -30,6 +30,15 @@ def _build_fold() -> dict[str, str]:
     # Modifier-letter apostrophes are letters to Unicode, word breaks to us (Ukrainian мʼясо).
     fold["ʼ"] = " "
     fold["ʹ"] = " "
+    # Arabic: hamza forms of alef and alef maqsura as plain alef and ya, short vowels and the
+    # tatweel dropped, as most Arabic search normalises (news rarely writes them consistently).
+    for ch in "أإآٱ":
+        fold[ch] = "ا"
+    fold["ى"] = "ي"
+    fold["ـ"] = ""
+    for cp in range(0x064B, 0x0653):
+        fold[chr(cp)] = ""
+    fold["\u0670"] = ""
     # Leftover combining marks: the dot casefold leaves on İ, stress accents in Cyrillic.
     for cp in range(0x0300, 0x0370):
         fold[chr(cp)] = ""

@@ -177,3 +177,38 @@ def linear(
     if balance is not None:
         acc += share_weights[1] * balance
     return acc
+
+
+# Peace process as a first-class signal (issue 14): talks, ceasefires and prisoner swaps that
+# name a side of a war, meetings between two sides or their envoys, and sanctions over a war
+# are conflict-related with no violence word at all. Fitted weights cannot learn this from the
+# dev sets (few such stories, and "talks" is common elsewhere), so it is a rule on the title.
+BELLIGERENT_FEATURES = frozenset(
+    {"leader", "conflict_state", "armed_group", "org_military", "theatre_place", "diplomat"}
+)
+PEACE_FEATURES = frozenset({"peace", "prisoners"})
+# "meeting" has no weight anywhere: meetings are common news, evidence only with two sides.
+MEETING_FEATURES = PEACE_FEATURES | {"diplomacy", "meeting"}
+WAR_FEATURES = frozenset({"war", "conflict_name"})
+PEACE_MARGIN = 0.5  # log-odds above the threshold: a clear but not a confident "yes"
+
+
+def peace_process(t: Zone, b: Zone, belligerents: frozenset[int]) -> bool:
+    """True when the title reports a peace process of a war (see PEACE_FEATURES above).
+
+    - a peace or prisoner term and a side of a war (state, leader, group, front place, envoy)
+      in the title;
+    - a talks/meeting word in the title with two sides (or a side and an envoy) in the title;
+    - sanctions in the title and a war named in title or body.
+    """
+    title = t.features
+    if MEETING_FEATURES.isdisjoint(title) and "sanctions" not in title:
+        return False
+    in_title = belligerents.intersection(t.concepts)
+    if in_title and not PEACE_FEATURES.isdisjoint(title):
+        return True
+    if not MEETING_FEATURES.isdisjoint(title) and len(in_title) >= 2:
+        return True
+    if "sanctions" in title:
+        return not (WAR_FEATURES.isdisjoint(title) and WAR_FEATURES.isdisjoint(b.features))
+    return False

@@ -6,6 +6,7 @@ strings in evidence.py; this module ties them together and caches one tagger per
 
 from __future__ import annotations
 
+import math
 import time
 from functools import cache
 from itertools import repeat
@@ -14,14 +15,18 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pipeline.tagging.evidence import concept_evidence, evidence, saturate, tag_order
+from pipeline.tagging.language import LEXICONS, choose_lexicon
 from pipeline.tagging.matcher import Matcher
+from pipeline.tagging.normalize import prepare
 from pipeline.tagging.result import Tag, TagResult
 from pipeline.tagging.scoring import (
+    BELLIGERENT_FEATURES,
+    PEACE_MARGIN,
     TITLE_WEIGHT,
     feature_vector,
     has_evidence,
-    is_cyrillic,
     linear,
+    peace_process,
     sigmoid,
 )
 from pipeline.tagging.taxonomy import (
@@ -32,6 +37,13 @@ from pipeline.tagging.taxonomy import (
     taxonomy_files,
 )
 from pipeline.tagging.zones import NEGATABLE, Zone, ZoneReader
+
+_EMPTY = (b"", 0)
+
+
+def _prepare(title: str | None, text: str | None) -> tuple[tuple[bytes, int], tuple[bytes, int]]:
+    return (prepare(title) if title else _EMPTY), (prepare(text) if text else _EMPTY)
+
 
 _ENTITY_KINDS = frozenset({"event", "actor", "place"})
 
@@ -55,17 +67,6 @@ class Tagger:
         self.version = taxonomy.version
         self.directory = taxonomy.directory
         self._concepts: list[Concept] = list(taxonomy.concepts.values())
-        index = {c.key: i for i, c in enumerate(self._concepts)}
-        matcher = Matcher(
-            [(t, index[t.concept]) for t in taxonomy.terms],
-            nested=frozenset(
-                i for i, c in enumerate(self._concepts) if c.kind in {"actor", "place"}
-            ),
-            masks=frozenset(i for i, c in enumerate(self._concepts) if c.mask),
-            positional=frozenset(
-                i for i, c in enumerate(self._concepts) if c.feature in NEGATABLE and not c.mask
-            ),
-        )
         self._model = taxonomy.model
         self._topic_names = {c.id: c.name for c in self._concepts if c.kind == "topic"}
         self._conflict_names = {c.id: c.name for c in self._concepts if c.kind == "conflict"}
@@ -75,12 +76,21 @@ class Tagger:
             f: (weights.get("t:" + f, 0.0), weights.get("b:" + f, 0.0), weights.get("d:" + f, 0.0))
             for f in groups
         }
+        # A peace-process story is conflict-related even without a violence word: its log-odds
+        # are raised to just above the threshold's (a floor, not a weight: see peace_process).
+        threshold = self._model.threshold
+        self._peace_floor = math.log(threshold / (1 - threshold)) + PEACE_MARGIN
         self._share_weights = (weights.get("s:title", 0.0), weights.get("s:body", 0.0))
-        # Offsets for texts mostly in Cyrillic, fitted on Russian labelled text with the main
-        # weights fixed ("cyr:" rows of model.csv; bench/eval_tagger.py fit-cyrillic).
-        cyrillic = {k[4:]: v for k, v in weights.items() if k.startswith("cyr:")}
-        self._cyrillic_bias = cyrillic.pop("__bias__", 0.0)
-        self._cyrillic_weights = sorted(cyrillic.items())
+        # Offsets per lexicon ("cyr:", "de:" ... rows of model.csv), fitted on labelled text in
+        # that language with the main weights fixed (bench/eval_tagger.py fit-offsets).
+        self._offsets: dict[str, tuple[float, list[tuple[str, float]]]] = {}
+        for lexicon in LEXICONS:
+            rows = {
+                k[len(lexicon) + 1 :]: v for k, v in weights.items() if k.startswith(f"{lexicon}:")
+            }
+            if rows:
+                bias = rows.pop("__bias__", 0.0)
+                self._offsets[lexicon] = (bias, sorted(rows.items()))
         self._infos = [
             _Info(
                 c.kind,
@@ -94,14 +104,45 @@ class Tagger:
         ]
         # Concepts whose hit counts `_tags` needs: cues without topics or theatres only feed
         # features and evidence, so they are not counted per concept (7 of 11 per article).
-        weighed = frozenset(
+        self._weighed = frozenset(
             i
             for i, info in enumerate(self._infos)
             if info.topics or info.theatres or info.kind == "conflict" or info.entity
         )
         # Concepts that become tags (cues only feed the score and the overall evidence).
-        tagged = frozenset(i for i, c in enumerate(self._concepts) if c.kind != "cue")
-        self._reader = ZoneReader(matcher, concepts=self._concepts, tagged=tagged, weighed=weighed)
+        self._tagged = frozenset(i for i, c in enumerate(self._concepts) if c.kind != "cue")
+        self._readers: dict[str, ZoneReader] = {}
+        # Names that make talks, meetings and prisoner swaps about a war: the states, leaders,
+        # armed groups, front places and envoys linked to a theatre (see `peace_process`).
+        self._belligerents = frozenset(
+            i
+            for i, c in enumerate(self._concepts)
+            if c.kind in {"actor", "place"} and c.conflicts and c.feature in BELLIGERENT_FEATURES
+        )
+
+    def _reader(self, lexicon: str) -> ZoneReader:
+        """The reader of one lexicon (language.LEXICONS, or ALL), built on first use."""
+        reader = self._readers.get(lexicon)
+        if reader is None:
+            langs = LEXICONS.get(lexicon)
+            concepts = self._concepts
+            index = {c.key: i for i, c in enumerate(concepts)}
+            matcher = Matcher(
+                [
+                    (t, index[t.concept])
+                    for t in self.taxonomy.terms
+                    if langs is None or t.lang == "xx" or t.lang in langs
+                ],
+                nested=frozenset(i for i, c in enumerate(concepts) if c.kind in {"actor", "place"}),
+                masks=frozenset(i for i, c in enumerate(concepts) if c.mask),
+                positional=frozenset(
+                    i for i, c in enumerate(concepts) if c.feature in NEGATABLE and not c.mask
+                ),
+            )
+            reader = self._readers[lexicon] = ZoneReader(
+                matcher, concepts=concepts, tagged=self._tagged, weighed=self._weighed
+            )
+        return reader
 
     @classmethod
     def load(cls, taxonomy_dir: Path | None = None) -> Tagger:
@@ -114,16 +155,28 @@ class Tagger:
 
     @property
     def pattern_count(self) -> int:
-        return self._reader.matcher.size
+        """Automaton keys of the lexicons built so far (every lexicon: `self._reader(ALL)`)."""
+        return sum(reader.matcher.size for reader in self._readers.values())
 
-    def zones(self, title: str | None, text: str | None) -> tuple[Zone, Zone]:
-        """The title and body zones of a text."""
-        zone = self._reader.zone
-        return zone(title or ""), zone(text or "")
+    def lexicon(self, title: str | None, text: str | None, language: str | None = None) -> str:
+        """The lexicon a text is matched with (see language.py)."""
+        return choose_lexicon(language, *(p for p, _ in _prepare(title, text)))
 
-    def features(self, title: str | None, text: str | None) -> dict[str, float]:
+    def zones(
+        self, title: str | None, text: str | None, language: str | None = None
+    ) -> tuple[Zone, Zone, str]:
+        """The title and body zones of a text, and the lexicon they were read with."""
+        (pt, nt), (pb, nb) = _prepare(title, text)
+        lexicon = choose_lexicon(language, pt, pb)
+        reader = self._readers.get(lexicon) or self._reader(lexicon)
+        return reader.read(pt, nt), reader.read(pb, nb), lexicon
+
+    def features(
+        self, title: str | None, text: str | None, language: str | None = None
+    ) -> dict[str, float]:
         """Model inputs for a text (also used offline to fit the weights)."""
-        return feature_vector(*self.zones(title, text))
+        t, b, _ = self.zones(title, text, language)
+        return feature_vector(t, b)
 
     def _score(self, x: dict[str, float]) -> float:
         return sigmoid(self._model.bias + self._dot(x))
@@ -133,34 +186,36 @@ class Tagger:
         total: float = sum(map(mul, x.values(), map(w.get, x.keys(), repeat(0.0))))
         return total
 
-    def _z(self, t: Zone, b: Zone) -> float:
-        """The model's log-odds for a text: bias + weights, plus the script's offsets if any."""
-        if self._cyrillic_weights and is_cyrillic(t, b):
+    def _z(self, t: Zone, b: Zone, lexicon: str) -> float:
+        """The model's log-odds for a text: bias + weights, plus its lexicon's offsets if any."""
+        offsets = self._offsets.get(lexicon)
+        if offsets is not None:
             # The offsets need the feature dict: build it once and sum the main weights over it
             # too (same sum as `linear`), rather than summing twice.
             x = feature_vector(t, b)
-            return self._model.bias + self._dot(x) + self._cyrillic_offset(x)
+            bias, weights = offsets
+            return (
+                self._model.bias + self._dot(x) + bias + sum(w * x.get(k, 0.0) for k, w in weights)
+            )
         return self._model.bias + linear(self._weights, self._share_weights, t, b)
 
-    def _cyrillic_offset(self, x: dict[str, float]) -> float:
-        return self._cyrillic_bias + sum(w * x.get(k, 0.0) for k, w in self._cyrillic_weights)
-
     def model_inputs(
-        self, title: str | None, text: str | None
-    ) -> tuple[float, dict[str, float], bool]:
-        """For offline fitting: log-odds without script offsets, the features, and the script."""
-        t, b = self.zones(title, text)
+        self, title: str | None, text: str | None, language: str | None = None
+    ) -> tuple[float, dict[str, float], str]:
+        """For offline fitting: log-odds without offsets, the features, and the lexicon."""
+        t, b, lexicon = self.zones(title, text, language)
         x = feature_vector(t, b)
-        return self._model.bias + self._dot(x), x, is_cyrillic(t, b)
+        return self._model.bias + self._dot(x), x, lexicon
 
     def tag(self, title: str | None, text: str | None, language: str | None = None) -> TagResult:
-        """Tag one text. `language` is accepted for the record: every lexicon is always matched."""
-        del language  # headlines mix scripts; all languages' terms are in one automaton
-        zone = self._reader.zone
-        t = zone(title or "")
-        b = zone(text or "")
-        score = sigmoid(self._z(t, b))
-        if not has_evidence(t, b):
+        """Tag one text; `language` (ISO 639-1) picks the lexicon, detected when None."""
+        t, b, lexicon = self.zones(title, text, language)
+        z = self._z(t, b, lexicon)
+        peace = peace_process(t, b, self._belligerents)
+        if peace and z < self._peace_floor:
+            z = self._peace_floor
+        score = sigmoid(z)
+        if not peace and not has_evidence(t, b):
             # Without a single conflict term the bias alone must never decide; keep the score
             # below the threshold so `is_conflict` and the score agree.
             score = min(score, self._model.threshold / 2)

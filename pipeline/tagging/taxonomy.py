@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Bump when matching or scoring code changes in a way that changes results.
-CODE_VERSION = "3"
+CODE_VERSION = "4"
 
 KINDS = ("topic", "event", "conflict", "actor", "place", "cue")
 # File -> concept kind. Terms for every concept live in terms_<lang>.csv; entities also carry

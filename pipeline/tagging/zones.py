@@ -98,7 +98,8 @@ class ZoneReader:
             hit_note = ""
             for ci in (*exact, *inner):
                 concept = self._concepts[ci]
-                note = "metaphor" if concept.mask else ""
+                # A mask's note is its feature: "metaphor", or "ordinary" for common words.
+                note = concept.feature if concept.mask else ""
                 feats.append(concept.feature)
                 if note:
                     hit_note = note
@@ -115,13 +116,16 @@ class ZoneReader:
 
     def zone(self, text: str) -> Zone:
         """The zone of one text (title or body)."""
+        return self.read(*prepare(text)) if text else self.read(b"", 0)
+
+    def read(self, prepared: bytes, n_words: int) -> Zone:
+        """The zone of a text already prepared (`normalize.prepare`; b"" for no text)."""
         features: dict[str, int] = {}
         concepts: dict[int, int] = {}
         by_concept: dict[int, Counts] = {}
         surfaces: Counts = {}
-        if not text:
+        if not prepared:
             return Zone(features, concepts, by_concept, surfaces, 0)
-        prepared, n_words = prepare(text)
         plain, placed = self.matcher.scan(prepared)
         effects = self._effects
         feature_count = features.get
@@ -169,7 +173,7 @@ class ZoneReader:
                 feature = concept.feature
                 note = ""
                 if concept.mask:
-                    note = "metaphor"
+                    note = feature
                 elif feature in NEGATABLE:
                     if negated is None:
                         negated = _negated(prepared, hit.start)

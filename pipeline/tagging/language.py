@@ -1,0 +1,110 @@
+"""Which lexicon a text is matched with: its language's, chosen by script, then language.
+
+Every language's terms are matched only against text in that language (German "war" and
+"die" are ordinary words, not English war vocabulary); names of places, actors and armed
+groups (`aliases` in the entity files, any script) are matched in every lexicon. The rule:
+
+1. Script first: a text whose letters are mostly Cyrillic is matched with the Russian and
+   Ukrainian terms together (short texts do not tell them apart; the lexicons are built as a
+   pair), mostly Arabic with the Arabic terms, whatever language it was labelled with.
+2. Otherwise the given language (ISO 639-1, "de-AT" counts as "de") when it has a lexicon.
+3. Otherwise the language whose function words ("der", "und", "les", "ve", "the") are most
+   frequent in the title and the start of the body, when it clearly leads.
+4. Otherwise (a short headline of names and nouns, a language without a lexicon, or no
+   clear lead) every lexicon at once: what the tagger did before it knew languages.
+"""
+
+from __future__ import annotations
+
+import ahocorasick_rs
+
+ALL = "all"
+# Lexicon name -> the terms_<lang>.csv languages it matches.
+LEXICONS: dict[str, frozenset[str]] = {
+    "en": frozenset({"en"}),
+    "de": frozenset({"de"}),
+    "fr": frozenset({"fr"}),
+    "es": frozenset({"es"}),
+    "tr": frozenset({"tr"}),
+    "ar": frozenset({"ar"}),
+    "cyr": frozenset({"ru", "uk"}),
+}
+_BY_LANGUAGE = {lang: name for name, langs in LEXICONS.items() for lang in langs} | {"be": "cyr"}
+
+# Frequent function words, as normalised (diacritics folded). Words shared by two languages
+# ("de", "la", "en", "un") are listed under both and so cancel out; words that are content
+# words in another language are left out (German "war"/"die", "in", "a", Spanish "no").
+_FUNCTION_WORDS = {
+    "en": "the of and to is was are were for that with from this have has been by its it be "
+    "on at as which who their they he she will would not but after said an or",
+    "de": "der das und ist nicht ein eine einen einem einer den dem des sich auch mit von fur "
+    "auf bei nach wie noch uber wird wurde werden sind hat haben zum zur im vom aus oder aber "
+    "dass nur als schon seit sie er wir es ich",
+    "fr": "le les des du une est et dans pour que qui sur au aux avec ne pas par ce cette son "
+    "sa ses sont il elle ont ete plus mais leur ou de la en un",
+    "es": "el los las del y que una por con para es se su sus al lo como mas pero fue ha han "
+    "este esta entre sobre tambien de la en un",
+    "tr": "ve bir bu ile icin olarak olan gibi daha cok sonra kadar ise ancak ama her degil "
+    "oldu tarafindan uzere olan ki mi",
+}
+_WORD_LANGS: list[str] = []
+_KEYS: list[bytes] = []
+for _lang, _words in _FUNCTION_WORDS.items():
+    for _word in sorted(set(_words.split())):
+        _WORD_LANGS.append(_lang)
+        _KEYS.append(f" {_word} ".encode())
+_AUTOMATON = ahocorasick_rs.BytesAhoCorasick(_KEYS)
+SAMPLE_BYTES = 1500  # of the body: enough function words, a fixed cost on long articles
+_LANGS = tuple(_FUNCTION_WORDS)
+
+
+def script_lexicon(title: bytes, body: bytes) -> str | None:
+    """ "cyr" or "ar" when most letters of the prepared texts are Cyrillic or Arabic."""
+    if title.isascii() and body.isascii():
+        return None
+    cyrillic = arabic = 0
+    for text in (title, body):
+        # UTF-8 lead bytes: D0/D1 Cyrillic (U+0400-047F), D8-DB Arabic (U+0600-06FF).
+        cyrillic += text.count(b"\xd0") + text.count(b"\xd1")
+        arabic += sum(text.count(lead) for lead in (b"\xd8", b"\xd9", b"\xda", b"\xdb"))
+    # Letters: bytes that are not spaces, 2-byte letters counted once.
+    letters = len(title) + len(body) - title.count(b" ") - body.count(b" ") - cyrillic - arabic
+    if 2 * cyrillic > letters:
+        return "cyr"
+    if 2 * arabic > letters:
+        return "ar"
+    return None
+
+
+def function_word_counts(title: bytes, body: bytes) -> dict[str, int]:
+    """Hits of each language's function words in the title and the start of the body."""
+    counts = dict.fromkeys(_LANGS, 0)
+    for text in (title, body[:SAMPLE_BYTES]):
+        for index, _, _ in _AUTOMATON.find_matches_as_indexes(text):
+            counts[_WORD_LANGS[index]] += 1
+    return counts
+
+
+def detect_lexicon(title: bytes, body: bytes) -> str:
+    """The lexicon for prepared texts of unknown language (rules 1, 3 and 4 above)."""
+    by_script = script_lexicon(title, body)
+    if by_script is not None:
+        return by_script
+    counts = function_word_counts(title, body)
+    ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
+    (best, top), (_, second) = ranked[0], ranked[1]
+    # Two hits with twice the runner-up's, or a single unopposed hit in a headline.
+    if (top >= 2 and top >= 2 * second) or (top == 1 and second == 0 and len(body) < 3):
+        return best
+    return ALL
+
+
+def choose_lexicon(language: str | None, title: bytes, body: bytes) -> str:
+    """The lexicon for prepared title and body bytes, given the text's language if known."""
+    if language:
+        name = _BY_LANGUAGE.get(language.strip().lower()[:2])
+        by_script = script_lexicon(title, body)
+        if by_script is not None:
+            return by_script
+        return name if name is not None else ALL
+    return detect_lexicon(title, body)
