@@ -26,7 +26,6 @@ import functools
 import json
 import random
 import re
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -53,7 +52,6 @@ from pipeline.search import (  # noqa: E402
     apply_changes,
     index_path,
     read_changes,
-    rebuild,
     register_sql_functions,
     search,
 )
@@ -160,16 +158,20 @@ def grow(db: Path, start: int, stop: int) -> float:
     return time.perf_counter() - started
 
 
-def child_rebuild(db: Path) -> None:
-    """In a child process: rebuild the index from the warehouse; print time and peak memory."""
-    started = time.perf_counter()
-    with duckdb.connect(str(db), read_only=True) as con:
-        index = SearchIndex.open(index_path(db), writable=True)
+# The rebuild runs in a child that imports only what `newsdesk index rebuild` would (peak RSS
+# is then the rebuild's own, not the generator's).
+CHILD_REBUILD = """
+import json, resource, sys, time, duckdb
+from pathlib import Path
+from pipeline.search import SearchIndex, index_path, rebuild
+db = Path(sys.argv[1])
+started = time.perf_counter()
+with duckdb.connect(str(db), read_only=True) as con:
+    with SearchIndex.open(index_path(db), writable=True) as index:
         update = rebuild(con, index)
-        index.close()
-    elapsed = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"n": update.indexed, "s": elapsed, "peak": peak}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"n": update.indexed, "s": time.perf_counter() - started, "peak": peak}))
+"""
 
 
 def dir_bytes(path: Path) -> int:
@@ -322,32 +324,86 @@ def fts5(rows_at: int, qs: list[tuple[str, dict[str, Any]]], work: Path) -> dict
     }
 
 
+def duckdb_partitioned(
+    db: Path, parts: int, qs: list[tuple[str, dict[str, Any]]]
+) -> dict[str, str]:
+    """DuckDB fts over time partitions: rebuild the newest partition, search all of them."""
+    import duckdb_extension_fts  # type: ignore[import-untyped]
+
+    ext = Path(duckdb_extension_fts.__file__).parent / "extensions"
+    ext = ext / f"v{duckdb.__version__}" / "fts.duckdb_extension"
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"LOAD '{ext}'")
+        con.execute("SET VARIABLE parts = ?", [parts])
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE part_of AS SELECT article_id, ntile(getvariable('parts'))"
+            " OVER (ORDER BY coalesce(published_at, first_seen_at), article_id) - 1 AS p"
+            " FROM articles"
+        )
+        builds = []
+        for k in range(parts):
+            con.execute(
+                f"CREATE OR REPLACE TABLE part_{k} AS SELECT a.article_id, a.title, a.text"
+                f" FROM articles a JOIN part_of USING (article_id) WHERE p = {k}"
+            )
+            t0 = time.perf_counter()
+            con.execute(
+                f"PRAGMA create_fts_index('part_{k}', 'article_id', 'title', 'text',"
+                " overwrite = 1, stemmer = 'porter', stopwords = 'english', strip_accents = 1)"
+            )
+            builds.append(time.perf_counter() - t0)
+        union = " UNION ALL ".join(
+            f"SELECT article_id, fts_main_part_{k}.match_bm25(article_id, $q) AS s FROM part_{k}"
+            for k in range(parts)
+        )
+        lat = []
+        for q, _ in qs:
+            t0 = time.perf_counter()
+            con.execute(
+                f"SELECT article_id, s FROM ({union}) WHERE s IS NOT NULL ORDER BY s DESC LIMIT 10",
+                {"q": q},
+            ).fetchall()
+            lat.append((time.perf_counter() - t0) * 1000)
+        for k in range(parts):
+            con.execute(f"DROP TABLE part_{k}")
+            con.execute(f"DROP SCHEMA fts_main_part_{k} CASCADE")
+    return {
+        f"DuckDB fts, {parts} partitions: rebuild one": _range(builds),
+        f"DuckDB fts, {parts} partitions: search (no filters)": pcts(lat),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="20000,100000,300000,1000000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--fts5", type=int, default=0, help="also FTS5 at this many articles")
+    parser.add_argument("--duckdb-parts", type=int, default=0, help="time partitions to try")
     parser.add_argument("--fts5-queries", type=int, default=60, help="FTS5 is slow: fewer")
-    parser.add_argument("--work", type=Path, help="warehouse directory (default: a temp dir)")
     parser.add_argument("--child-rebuild", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--load-ids", type=int, default=10_000_000, help="first id of loads")
+    parser.add_argument("--have", type=int, default=0, help="articles --work already holds")
+    parser.add_argument("--work", type=Path, help="warehouse directory (default: a temp dir)")
     args = parser.parse_args()
-    if args.child_rebuild:
-        child_rebuild(args.child_rebuild)
+    if args.child_rebuild:  # older runs of this script start their child this way
+        sys.argv = [sys.argv[0], str(args.child_rebuild)]
+        exec(CHILD_REBUILD)
         return
     work = args.work or Path(tempfile.mkdtemp(prefix="newsdesk-search-"))
     work.mkdir(parents=True, exist_ok=True)
     db = work / "bench.duckdb"
     qs = queries(args.queries)
     table: list[tuple[str, str, str]] = []
-    have = 0
-    extra = 10_000_000  # ids of load articles: beyond any size
+    have = args.have
+    extra = args.load_ids  # ids of load articles: beyond any size
     for size in (int(s) for s in args.sizes.split(",")):
-        t = grow(db, have, size)
-        print(f"warehouse {have} -> {size}: {t:.0f} s", flush=True)
-        have = size
+        if size > have:
+            t = grow(db, have, size)
+            print(f"warehouse {have} -> {size}: {t:.0f} s", flush=True)
+            have = size
         shutil.rmtree(index_path(db), ignore_errors=True)
         proc = subprocess.run(
-            [sys.executable, __file__, "--child-rebuild", str(db)],
+            [sys.executable, "-c", CHILD_REBUILD, str(db)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         built = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -377,11 +433,14 @@ def main() -> None:
         ]
         for k, v in measure_search(db, qs).items():
             row.append((k, v))
-        n_articles = size + extra - 10_000_000
+        with duckdb.connect(str(db), read_only=True) as con:
+            n_articles = int(con.execute("SELECT count(*) FROM articles").fetchone()[0])  # type: ignore[index]
         row += [
             ("index disk per article", f"{dir_bytes(index_path(db)) / n_articles:.0f} B"),
             ("warehouse disk per article", f"{db.stat().st_size / n_articles:.0f} B"),
         ]
+        if args.duckdb_parts:
+            row += list(duckdb_partitioned(db, args.duckdb_parts, qs[:60]).items())
         if args.fts5 and size == args.fts5:
             row += list(fts5(size, qs[: args.fts5_queries], work).items())
         for k, v in row:

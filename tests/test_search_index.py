@@ -24,10 +24,13 @@ from pipeline.search import (
     catch_up,
     index_path,
     is_current,
+    pending_changes,
     read_changes,
     rebuild,
     register_sql_functions,
     search,
+    update_index,
+    watermark_of,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -317,3 +320,24 @@ def test_dates_filter_on_utc_days(tmp_path: Path) -> None:
         ix.commit(None)
         assert ix.search("midnight", date_from=date(2025, 5, 16), date_to=date(2025, 5, 16))
         assert not ix.search("midnight", date_from=date(2025, 5, 17))
+
+
+def test_a_load_reads_its_changes_under_duckdb_and_indexes_them_after(db: Path) -> None:
+    ix_dir = index_path(db)
+    store(db, [("p1", "en", "Grain corridor", "Ships used the grain corridor.", 2, [])],
+          now=T0 + timedelta(days=50))  # fmt: skip
+    with duckdb.connect(str(db)) as con:
+        changes = pending_changes(con, ix_dir)
+        assert pending_changes(con, ix_dir, max_docs=0) is None  # too many: rebuild instead
+        assert pending_changes(con, ix_dir.with_name("none.search")) is None  # no index yet
+    assert changes is not None and [d.article_id for d in changes.docs] == ["p1"]
+    store(db, [("p2", "en", "Grain deal", "The grain deal was extended.", 3, [])],
+          now=T0 + timedelta(days=51))  # fmt: skip
+    with duckdb.connect(str(db)) as con:
+        later = pending_changes(con, ix_dir)
+    assert later is not None and {d.article_id for d in later.docs} == {"p1", "p2"}
+    assert update_index(ix_dir, later).indexed == 2
+    # The earlier load finishing last changes nothing: the later one's changes held its own.
+    assert update_index(ix_dir, changes).indexed == 0
+    assert watermark_of(ix_dir) == T0 + timedelta(days=51)
+    assert set(found(db, "grain")) == {"p1", "p2"}

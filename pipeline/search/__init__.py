@@ -13,6 +13,7 @@ from pipeline.search.index import (
     SearchIndexLocked,
     SearchIndexMissing,
     index_path,
+    watermark_of,
 )
 from pipeline.search.query import Hit, SearchError, register_sql_functions, search, snippet
 from pipeline.search.sync import (
@@ -21,8 +22,10 @@ from pipeline.search.sync import (
     apply_changes,
     catch_up,
     is_current,
+    pending_changes,
     read_changes,
     rebuild,
+    update_index,
 )
 
 __all__ = [
@@ -40,9 +43,12 @@ __all__ = [
     "catch_up",
     "index_path",
     "is_current",
+    "pending_changes",
     "read_changes",
     "rebuild",
     "register_sql_functions",
     "search",
     "snippet",
+    "update_index",
+    "watermark_of",
 ]

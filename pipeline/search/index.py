@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -28,6 +29,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+import numpy as np
+import numpy.typing as npt
 import tantivy
 
 from pipeline.search import text as tx
@@ -76,12 +79,18 @@ def index_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".search")
 
 
+def watermark_of(path: Path) -> datetime | None:
+    """The watermark of the index at `path` without opening it (None: no usable index)."""
+    state = _state(path)
+    value = state.get("watermark")
+    if state.get("schema") != SCHEMA_VERSION or not isinstance(value, str):
+        return None
+    return datetime.fromisoformat(value)
+
+
 def article_key(article_id: str) -> int:
-    """A 64-bit key of an article id (its first 16 hex digits), for bulk score lookups."""
-    try:
-        return int(article_id[:16], 16)
-    except ValueError:
-        return int.from_bytes(article_id.encode()[:8].ljust(8, b"\0"), "big")
+    """A 64-bit key of an article id: DuckDB's `md5_number_upper(article_id)`, for SQL lookups."""
+    return int.from_bytes(hashlib.md5(article_id.encode()).digest()[:8], "little")
 
 
 def day_number(value: datetime | date) -> int:
@@ -230,8 +239,7 @@ class SearchIndex:
 
     def watermark(self) -> datetime | None:
         """The newest `articles.updated_at` the index holds (None: empty or never committed)."""
-        value = _state(self.path).get("watermark")
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        return watermark_of(self.path)
 
     def num_docs(self) -> int:
         self._index.reload()
@@ -295,18 +303,22 @@ class SearchIndex:
             for score, addr in result.hits
         ]
 
-    def scores(self, q: str) -> dict[int, float]:
-        """BM25 score of every article matching `q`, by `article_key` (for SQL functions)."""
+    def scores(self, q: str) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]:
+        """Every article matching `q`: its `article_key`s (sorted) and BM25 scores."""
         query = self.query(q)
-        if query is None:
-            return {}
         searcher = self._searcher()
-        total = int(searcher.search(query, limit=1, count=True).count)  # type: ignore[attr-defined]
-        if not total:
-            return {}
+        total = 0
+        if query is not None:
+            total = int(searcher.search(query, limit=1, count=True).count)  # type: ignore[attr-defined]
+        if query is None or not total:
+            return np.empty(0, np.uint64), np.empty(0, np.float64)
         hits = searcher.search(query, limit=total, count=False).hits
-        keys = searcher.fast_field_values("key", [addr for _, addr in hits])
-        return {int(k): float(s) for (s, _), k in zip(hits, keys, strict=True) if k is not None}
+        keys = np.array(
+            searcher.fast_field_values("key", [addr for _, addr in hits]), dtype=np.uint64
+        )
+        scores = np.array([score for score, _ in hits], dtype=np.float64)
+        order = np.argsort(keys)
+        return keys[order], scores[order]
 
     def _searcher(self) -> tantivy.Searcher:
         # A reader reloads to see the latest commit (a writer's other process may have made it).

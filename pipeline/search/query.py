@@ -9,10 +9,13 @@ from datetime import date, datetime
 
 import duckdb
 import duckdb.func
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.search import text as tx
-from pipeline.search.index import SearchIndex, article_key
+from pipeline.search.index import SearchIndex
 from pipeline.search.sync import sql
 
 
@@ -88,29 +91,40 @@ def snippet(text: str, words: tuple[str, ...], width: int = 220) -> str:
 def register_sql_functions(con: duckdb.DuckDBPyConnection, index: SearchIndex) -> None:
     """Add `search_score(article_id, query) -> DOUBLE` (BM25; NULL: no match) to `con`.
 
-    One index query per distinct query string per connection, cached: every article matching
-    it is scored once, then each batch of rows is a dictionary lookup.
+    A temporary macro over a vectorised Python function of the id's 64-bit key (DuckDB's
+    `md5_number_upper`, what the index stores): one index query per distinct query string per
+    connection, cached; each batch of rows is then a sorted-array lookup in numpy.
     """
-    cache: dict[str, dict[int, float]] = {}
+    cache: dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]] = {}
 
-    def search_score(ids: pa.Array, queries: pa.Array) -> pa.Array:
-        out: list[float | None] = []
-        for article_id, q in zip(ids.to_pylist(), queries.to_pylist(), strict=True):
-            if article_id is None or q is None:
-                out.append(None)
+    def search_score_key(keys: pa.Array, queries: pa.Array) -> pa.Array:
+        key_np = keys.fill_null(0).to_numpy(zero_copy_only=False).astype(np.uint64)
+        out = np.full(len(key_np), np.nan)
+        for q in pc.unique(queries).to_pylist():
+            if q is None:
                 continue
-            scores = cache.get(q)
-            if scores is None:
-                scores = cache[q] = index.scores(q)
-            out.append(scores.get(article_key(article_id)))
-        return pa.array(out, type=pa.float64())
+            if q not in cache:
+                cache[q] = index.scores(q)
+            found_keys, found_scores = cache[q]
+            if not len(found_keys):
+                continue
+            rows = pc.equal(queries, q).fill_null(False).to_numpy(zero_copy_only=False)
+            wanted = key_np[rows]
+            at = np.minimum(np.searchsorted(found_keys, wanted), len(found_keys) - 1)
+            out[rows] = np.where(found_keys[at] == wanted, found_scores[at], np.nan)
+        missing = np.isnan(out) | keys.is_null().to_numpy(zero_copy_only=False)
+        return pa.array(out, type=pa.float64(), mask=missing)
 
     con.create_function(
-        "search_score",
-        search_score,
-        [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
+        "search_score_key",
+        search_score_key,
+        [duckdb.sqltype("UBIGINT"), duckdb.sqltype("VARCHAR")],
         duckdb.sqltype("DOUBLE"),
         type=duckdb.func.ARROW,
         null_handling=duckdb.func.SPECIAL,
         side_effects=False,
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO search_score(article_id, q) AS"
+        " search_score_key(md5_number_upper(article_id), q)"
     )

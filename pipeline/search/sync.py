@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.search.index import IndexDoc, SearchIndex
+from pipeline.search.index import IndexDoc, SearchIndex, watermark_of
 
 _SQL = Path(__file__).with_name("sql")
 # Rows per Arrow batch when streaming the whole warehouse into a rebuild.
@@ -79,6 +79,33 @@ def read_changes(con: duckdb.DuckDBPyConnection, *, since: datetime | None) -> C
         if watermark is None or row["updated_at"] > watermark:
             watermark = row["updated_at"]
     return Changes(docs=tuple(docs), since=since, watermark=watermark)
+
+
+def pending_changes(
+    con: duckdb.DuckDBPyConnection, index_dir: Path, *, max_docs: int = 50_000
+) -> Changes | None:
+    """What the index at `index_dir` lacks, read while the caller holds DuckDB after a merge.
+
+    None means "rebuild instead": no usable index yet, or more than `max_docs` changed (a
+    first import; a rebuild streams them rather than holding them all in memory).
+    """
+    since = watermark_of(index_dir)
+    if since is None:
+        return None
+    row = con.execute(sql("count_changed"), {"since": since}).fetchone()
+    if row is None or row[0] > max_docs:
+        return None
+    return read_changes(con, since=since)
+
+
+def update_index(index_dir: Path, changes: Changes, *, lock_wait_s: float = 60.0) -> IndexUpdate:
+    """Apply `pending_changes` to the index (after DuckDB was closed: no warehouse lock held)."""
+    with SearchIndex.open(index_dir, writable=True, lock_wait_s=lock_wait_s) as index:
+        current = index.watermark()
+        if current is not None and changes.watermark is not None and current >= changes.watermark:
+            # A later load, whose changes include these, updated the index first.
+            return IndexUpdate(indexed=0, watermark=current, read_s=0.0, index_s=0.0)
+        return apply_changes(index, changes)
 
 
 def apply_changes(index: SearchIndex, changes: Changes) -> IndexUpdate:
