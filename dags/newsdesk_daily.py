@@ -14,34 +14,14 @@ day skips what an earlier attempt already merged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
+from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
+from newsdesk_common import default_args, fail_fast, load_task
 
-WAREHOUSE = Asset(name="newsdesk_warehouse", uri="x-newsdesk://warehouse/articles")
-
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "newsdesk",
-    "retries": 3,
-    "retry_delay": timedelta(minutes=1),
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": timedelta(minutes=30),
-}
-
-
-@contextmanager
-def fail_fast() -> Iterator[None]:
-    """Bad settings or an unreadable feed list fail the task at once: a retry cannot fix them."""
-    from pipeline.tasks import deterministic_errors
-
-    try:
-        yield
-    except deterministic_errors() as exc:
-        raise AirflowFailException(str(exc)) from exc
+DEFAULT_ARGS = default_args(retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(minutes=30))
 
 
 def window() -> tuple[datetime, datetime]:
@@ -73,16 +53,7 @@ def newsdesk_daily() -> None:
         with fail_fast():
             return daily_archive(Settings.from_env(), start=start, end=end)
 
-    @task(pool="duckdb_writer", outlets=[WAREHOUSE])
-    def load(archived: dict[str, Any]) -> dict[str, Any]:
-        from pipeline.config import Settings
-        from pipeline.tasks import load as load_staged_runs
-
-        with fail_fast():
-            result = load_staged_runs(Settings.from_env())
-        extra = {k: result[k] for k in ("inserted", "updated", "tags")}
-        get_current_context()["outlet_events"][WAREHOUSE].extra = extra
-        return result
+    load = load_task()
 
     @task(pool="duckdb_writer")
     def quality(loaded: dict[str, Any]) -> dict[str, Any]:

@@ -9,37 +9,18 @@ Schedule: `NEWSDESK_INGEST_SCHEDULE` (cron, default every 30 minutes; `off` for 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import Asset, TriggerRule, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk import TriggerRule, dag, get_current_context, task
+from newsdesk_common import default_args, fail_fast, load_task
 
 from pipeline.tasks import ingest_schedule
 
-WAREHOUSE = Asset(name="newsdesk_warehouse", uri="x-newsdesk://warehouse/articles")
 MAX_PARALLEL_SHARDS = 4
-
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "newsdesk",
-    "retries": 3,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": 2.0,
-    "max_retry_delay": timedelta(minutes=10),
-}
-
-
-@contextmanager
-def fail_fast() -> Iterator[None]:
-    """Bad settings or an unreadable feed list fail the task at once: a retry cannot fix them."""
-    from pipeline.tasks import deterministic_errors
-
-    try:
-        yield
-    except deterministic_errors() as exc:
-        raise AirflowFailException(str(exc)) from exc
+DEFAULT_ARGS = default_args(
+    retry_delay=timedelta(seconds=30), max_retry_delay=timedelta(minutes=10)
+)
 
 
 @dag(
@@ -79,16 +60,7 @@ def newsdesk_ingest() -> None:
             return stage_shard(Settings.from_env(), shard=shard, now=now)
 
     # none_failed: with an empty feed list nothing is staged, but leftovers still get merged.
-    @task(pool="duckdb_writer", outlets=[WAREHOUSE], trigger_rule=TriggerRule.NONE_FAILED)
-    def load(staged: list[dict[str, Any]]) -> dict[str, Any]:
-        from pipeline.config import Settings
-        from pipeline.tasks import load as load_staged_runs
-
-        with fail_fast():
-            result = load_staged_runs(Settings.from_env())
-        extra = {k: result[k] for k in ("inserted", "updated", "tags")}
-        get_current_context()["outlet_events"][WAREHOUSE].extra = extra
-        return result
+    load = load_task(trigger_rule=TriggerRule.NONE_FAILED)
 
     @task(pool="duckdb_writer")
     def quality(loaded: dict[str, Any]) -> dict[str, Any]:

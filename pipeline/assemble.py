@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pipeline.extract import detect_language, extract_html
@@ -31,6 +31,26 @@ class PageJob:
     error: str | None = None
     retry: bool = False
     taxonomy_dir: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TagJob:
+    """A stored article to tag again (no page, no extraction)."""
+
+    article: Article
+    taxonomy_dir: str | None = None
+
+
+def process_job(job: PageJob | TagJob) -> tuple[Article | None, str]:
+    """The work a pool worker does for one item: assemble a page, or re-tag a stored article."""
+    if isinstance(job, TagJob):
+        return retag_article(job), "retag"
+    return assemble_article(job)
+
+
+def retag_article(job: TagJob) -> Article:
+    a = job.article
+    return replace(a, tagging=tag_text(a.title, a.text, a.language, job.taxonomy_dir))
 
 
 def content_hash(text: str) -> str:

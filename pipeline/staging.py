@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
+import time
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
@@ -13,7 +16,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.models import Article, Feed, FeedFetch, RunReport
-from pipeline.warehouse import READY_MARKER
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -93,6 +95,38 @@ CHECKPOINT_SCHEMA = pa.schema(
         ("run_id", pa.string()),
     ]
 )
+
+
+log = logging.getLogger(__name__)
+
+READY_MARKER = "READY"  # written last: the run is complete and may be merged
+STALE_STAGING_SECONDS = 6 * 3600
+
+
+def discard_stale(staging_dir: Path, *, now: float | None = None) -> list[Path]:
+    """Remove staging left by passes killed before they finished (no READY, untouched for 6 h)."""
+    if not staging_dir.exists():
+        return []
+    cutoff = (now if now is not None else time.time()) - STALE_STAGING_SECONDS
+    stale = [
+        p
+        for p in staging_dir.iterdir()
+        if p.is_dir()
+        and not (p / READY_MARKER).exists()
+        and max((f.stat().st_mtime for f in p.iterdir()), default=p.stat().st_mtime) < cutoff
+    ]
+    for path in stale:
+        log.warning("discarding unfinished staging of a killed pass: %s", path)
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
+def pending_runs(staging_dir: Path) -> list[Path]:
+    """Staged runs that finished staging (READY) but were not merged yet, oldest first."""
+    if not staging_dir.exists():
+        return []
+    ready = [p for p in staging_dir.iterdir() if (p / READY_MARKER).exists()]
+    return sorted(ready, key=lambda p: (p / READY_MARKER).stat().st_mtime)
 
 
 def _article_row(a: Article) -> dict[str, Any]:

@@ -66,11 +66,11 @@ def ingest_shards(env: Mapping[str, str] | None = None) -> int:
 
 def deterministic_errors() -> tuple[type[Exception], ...]:
     """Failures that another attempt cannot fix (bad settings, unreadable feed list)."""
-    from pipeline.backfill.core import BackfillError
     from pipeline.config import ConfigError
     from pipeline.feeds import FeedListError
+    from pipeline.sources.base import SourceError
 
-    return (ConfigError, FeedListError, BackfillError)
+    return (ConfigError, FeedListError, SourceError)
 
 
 def newsdesk_run_id(prefix: str, scheduler_run_id: str) -> str:
@@ -180,20 +180,8 @@ def _stage_in_process(
             f"{feeds_file}: shard plan not found; NEWSDESK_DATA_DIR must be shared by all workers"
         )
     feeds = load_feeds(feeds_file)
-    report = asyncio.run(
-        stage_pass(settings, feeds=feeds, run_id=str(shard["run_id"]), now=now, source="live")
-    )
-    broken = report.skipped.get("unexpected_error", 0)
-    if broken and broken >= report.items_new:
-        # Something systematic (workers that cannot start, say). Merging this staging would
-        # store the feeds' new validators, and the next pass would get 304s and never see
-        # these items again: drop it and fail, so the retry stages them properly.
-        if report.staged_path:
-            shutil.rmtree(report.staged_path, ignore_errors=True)
-        raise RuntimeError(
-            f"shard {shard['shard']}: all {broken} new pages failed with unexpected errors;"
-            " staging discarded"
-        )
+    # The pass stages only; the DAG's load task merges (pool duckdb_writer).
+    report = asyncio.run(stage_pass(settings, feeds=feeds, run_id=str(shard["run_id"]), now=now))
     out = report.as_dict()
     out["shard"] = shard["shard"]
     return out
@@ -214,11 +202,9 @@ def _stage_child() -> int:
 
 def load(settings: Settings) -> dict[str, Any]:
     """Merge every staged run that is ready into DuckDB (the only read-write use of the file)."""
-    from pipeline.warehouse import load_staged
+    from pipeline.run import merge_staged
 
-    results = load_staged(
-        settings.db_path, settings.staging_dir, wait_seconds=settings.lock_wait_seconds
-    )
+    results, _ = merge_staged(settings)
     return {
         "db": str(settings.db_path),
         "runs": [r.run_id for r in results],

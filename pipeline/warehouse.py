@@ -13,18 +13,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from pipeline.config import PROJECT_ROOT
+from pipeline.staging import discard_stale, pending_runs
 
 log = logging.getLogger(__name__)
 
 SQL_DIR = PROJECT_ROOT / "sql"
-READY_MARKER = "READY"
 _LOCK_HOLDER = re.compile(
     r"Conflicting lock is held in (.+?)(?: \(PID (\d+)\))?(?:\. See |$)", re.M
 )
@@ -93,6 +93,8 @@ def crash_point(point: str) -> None:
     os.environ on purpose: it is not a setting.
     """
     if os.environ.get("NEWSDESK_TEST_CRASH_AT") == point:
+        if os.getpgid(0) == os.getpid():  # a group leader takes its extraction workers along
+            os.killpg(os.getpid(), signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -190,35 +192,6 @@ class LoadResult:
             "tags": self.tags,
             "feeds": self.feeds,
         }
-
-
-STALE_STAGING_SECONDS = 6 * 3600
-
-
-def discard_stale(staging_dir: Path, *, now: float | None = None) -> list[Path]:
-    """Remove staging left by passes killed before they finished (no READY, untouched for 6 h)."""
-    if not staging_dir.exists():
-        return []
-    cutoff = (now if now is not None else time.time()) - STALE_STAGING_SECONDS
-    stale = [
-        p
-        for p in staging_dir.iterdir()
-        if p.is_dir()
-        and not (p / READY_MARKER).exists()
-        and max((f.stat().st_mtime for f in p.iterdir()), default=p.stat().st_mtime) < cutoff
-    ]
-    for path in stale:
-        log.warning("discarding unfinished staging of a killed pass: %s", path)
-        shutil.rmtree(path, ignore_errors=True)
-    return stale
-
-
-def pending_runs(staging_dir: Path) -> list[Path]:
-    """Staged runs that finished staging (READY) but were not merged yet, oldest first."""
-    if not staging_dir.exists():
-        return []
-    ready = [p for p in staging_dir.iterdir() if (p / READY_MARKER).exists()]
-    return sorted(ready, key=lambda p: (p / READY_MARKER).stat().st_mtime)
 
 
 _PARAM = re.compile(r"\$([a-z_]+)")
@@ -335,11 +308,6 @@ def load_staged(
             # Only after the commit: a crash before this line just merges the run again.
             crash_point("merged")
             shutil.rmtree(staged, ignore_errors=True)
-        # Stories and the search index, outside the merge transactions: each step catches up
-        # on whatever the warehouse holds, so one interrupted here is finished by the next load.
-        from pipeline.analysis import after_load
-
-        after_load(con, now=now or datetime.now(UTC))
     return results
 
 
@@ -358,3 +326,19 @@ def query(
         cursor = con.execute(sql, params or [])
         columns = [d[0] for d in cursor.description or []]
         return columns, cursor.fetchall()
+
+
+def read_checkpoints(
+    path: Path, source: str, *, wait_seconds: float = 30.0
+) -> frozenset[tuple[str, date]]:
+    """(unit, day) pairs an earlier pass of `source` finished and merged."""
+    if not path.exists():
+        return frozenset()
+    with connect(path, read_only=True, wait_seconds=wait_seconds) as con:
+        try:
+            rows = con.execute(
+                "SELECT unit, day FROM backfill_checkpoints WHERE source = ?", [source]
+            ).fetchall()
+        except duckdb.CatalogException:  # a warehouse from before backfills existed
+            return frozenset()
+    return frozenset((str(unit), day) for unit, day in rows)

@@ -14,10 +14,8 @@ cycle in flight finishes and is merged, then the loop ends. A lock file beside t
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import logging
-import multiprocessing
 import os
 import re
 import signal
@@ -25,19 +23,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
 
-import typer
-
-from pipeline.config import ConfigError, Settings
-from pipeline.feeds import FeedListError, load_feeds
+from pipeline.config import Settings
 from pipeline.http import FetchResult, parse_retry_after
 from pipeline.models import Feed, FeedFetch, ParsedFeed
-from pipeline.run import merge_staged, new_run_id, stage_pass
+from pipeline.run import make_pool, new_run_id, run_source
+from pipeline.sources.live import LiveSource
 from pipeline.warehouse import WarehouseError, connect, ensure_schema
 
 log = logging.getLogger(__name__)
@@ -250,17 +245,6 @@ def stop_on_signals(stop: StopFlag) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group; workers must let the parent finish the cycle.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def make_watch_pool(workers: int) -> ProcessPoolExecutor:
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["pipeline.assemble"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
-
-
 # --- the loop -----------------------------------------------------------------------------
 
 
@@ -310,7 +294,7 @@ def watch(
     with watch_lock(settings.db_path), stop_on_signals(stop):
         ensure_schema(settings.db_path, wait_seconds=settings.lock_wait_seconds)
         schedule = load_schedule(settings)
-        with make_watch_pool(settings.workers) as pool:
+        with make_pool(settings.workers, ignore_sigint=True) as pool:
             while not stop.is_set():
                 now = clock()
                 if until is not None and now >= until:
@@ -356,23 +340,22 @@ def run_cycle(
     run_id = new_run_id(now)
     log.info("cycle %d started: run %s, %d feeds due", report.cycles, run_id, len(due))
     try:
-        staged = asyncio.run(
-            stage_pass(
-                settings, feeds=due, run_id=run_id, now=now, pool=pool,
-                observe=lambda *obs: seen.append(obs),
-            )
+        result = run_source(
+            settings, LiveSource(due, run_id=run_id), now=now, pool=pool,
+            observe=lambda *obs: seen.append(obs),
         )  # fmt: skip
+    except WarehouseError as exc:
+        if seen:  # staged READY; the next cycle's merge takes it
+            log.error("cycle %d: merge postponed: %s", report.cycles, exc)
+        else:
+            log.error("cycle %d failed; its feeds are retried later: %s", report.cycles, exc)
+            report.failed_cycles += 1
     except Exception:  # a daemon logs a failed cycle and carries on
         log.exception("cycle %d failed; its feeds are retried later", report.cycles)
         report.failed_cycles += 1
         seen.clear()
     else:
-        try:
-            merge_staged(settings, staged)
-        except WarehouseError as exc:
-            # The staged run stays READY and is merged by the next cycle.
-            log.error("cycle %d: merge postponed: %s", report.cycles, exc)
-        inserted = staged.articles_inserted
+        inserted = result.totals.articles_inserted
         report.articles_inserted += inserted
     report.feeds_polled += len(due)
     updates = [_reschedule(schedule.get(o[0].feed_url), o, bounds=bounds) for o in seen]
@@ -421,69 +404,7 @@ def parse_until(value: str, *, now: datetime) -> datetime:
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise typer.BadParameter(
-            f"{value!r}: expected a duration (90s, 10m, 2h) or an ISO date-time"
+        raise ValueError(
+            f"--until {value!r}: expected a duration (90s, 10m, 2h) or an ISO date-time"
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def watch_command(
-    feeds: Annotated[
-        Path | None, typer.Option(help="Feed list (CSV or OPML); default $NEWSDESK_FEEDS.")
-    ] = None,
-    demo: Annotated[
-        bool, typer.Option("--demo", help="Watch the demo corpus, served on 127.0.0.1.")
-    ] = False,
-    max_cycles: Annotated[
-        int | None, typer.Option(min=1, help="Stop after this many polling cycles.")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Stop at this time: a duration (90s, 2h) or ISO date-time.")
-    ] = None,
-    db: Annotated[
-        Path | None,
-        typer.Option(help="DuckDB file; default $NEWSDESK_DB, or data/demo.duckdb with --demo."),
-    ] = None,
-) -> None:
-    """Poll feeds continuously, each at its own adaptive interval; SIGTERM/Ctrl-C stop cleanly."""
-    from pipeline.demo import serve_corpus
-
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    try:
-        settings = Settings.from_env()
-        if feeds is not None:
-            settings = replace(settings, feeds_path=feeds)
-    except ConfigError as exc:
-        typer.echo(f"newsdesk: {exc}", err=True)
-        raise typer.Exit(2) from None
-    stop_at = parse_until(until, now=datetime.now(UTC)) if until else None
-    try:
-        if db is not None:
-            settings = replace(settings, db_path=db)
-        if demo:
-            # Like `newsdesk demo`: its own database, so loopback feeds never mix with real ones.
-            demo_db = db or Path("data/demo.duckdb")
-            settings = replace(
-                settings,
-                db_path=demo_db,
-                data_dir=demo_db.parent / "demo",
-                http=replace(settings.http, allow_private_hosts=True, min_host_delay=0.05),
-            )
-            with serve_corpus() as corpus:
-                report = watch(settings, corpus.feeds, max_cycles=max_cycles, until=stop_at)
-        else:
-            report = watch(
-                settings, load_feeds(settings.feeds_path), max_cycles=max_cycles, until=stop_at
-            )
-    except (WatchLocked, WarehouseError, FeedListError, ValueError) as exc:
-        typer.echo(f"newsdesk: {exc}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(
-        f"watch stopped ({report.stopped_by}): {report.cycles} cycles, "
-        f"{report.feeds_polled} feed polls, {report.articles_inserted} articles inserted, "
-        f"{report.elapsed_s:.1f}s"
-    )

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.cli import print_summary
+from pipeline.cli.read import print_summary
 from pipeline.demo import serve_corpus
 from pipeline.feeds import write_csv
 from pipeline.warehouse import query

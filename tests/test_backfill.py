@@ -16,10 +16,11 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.backfill import BackfillError, Window, run_backfill
-from pipeline.backfill.wayback import parse_cdx
+from pipeline.backfill import Window, run_backfill
 from pipeline.config import ConfigError, Settings
 from pipeline.models import Feed
+from pipeline.sources.base import SourceError
+from pipeline.sources.wayback import parse_cdx
 from pipeline.urls import article_id, canonical_url
 from pipeline.warehouse import connect
 from tests.archiveserver import ArchiveServer, serve
@@ -411,7 +412,7 @@ def test_warc_backfill_keeps_the_outlets_pages_in_the_window_and_skips_a_truncat
 def test_warc_reading_keeps_memory_flat_as_the_file_grows(tmp_path: Path) -> None:
     import tracemalloc
 
-    from pipeline.backfill.warc import iter_records
+    from pipeline.sources.warc import iter_records
 
     def peak(records: int) -> int:
         path = tmp_path / f"big-{records}.warc.gz"
@@ -584,7 +585,7 @@ def test_archive_settings_are_validated() -> None:
         with pytest.raises(ConfigError, match=name) as info:
             Settings.from_env(env={name: value})
         assert message in str(info.value)
-    with pytest.raises(BackfillError, match="before"):
+    with pytest.raises(SourceError, match="before"):
         Window(date(2025, 5, 20), date(2025, 5, 12))
 
 

@@ -89,7 +89,7 @@ def test_run_exits_zero_when_every_feed_fails(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "with errors 1" in result.stdout
     query = newsdesk(["query", "SELECT outcome, error FROM feed_fetches", "--format", "json"], env)
-    row = json.loads(query.stdout)
+    (row,) = json.loads(query.stdout)  # --format json: one JSON array
     assert row["outcome"] == "error"
     assert row["error"] == "robots.txt unavailable: connection refused"
 
@@ -161,3 +161,43 @@ def test_extract_prints_one_json_object_per_file(tmp_path: Path) -> None:
 def test_extract_names_a_missing_path(tmp_path: Path) -> None:
     result = runner.invoke(app, ["extract", str(tmp_path / "nope.html")])
     assert result.exit_code == 2
+
+
+HEAVY = ("trafilatura", "pyarrow", "datasketch", "ahocorasick", "ahocorasick_rs", "httpx")
+
+
+def test_the_cli_and_every_help_page_load_no_pipeline_stage() -> None:
+    # A fresh interpreter: what `newsdesk --help` and `newsdesk COMMAND --help` import.
+    code = (
+        "import sys, json\n"
+        "from typer.main import get_command\n"
+        "from typer.testing import CliRunner\n"
+        "from pipeline.cli import app\n"
+        "at_import = sorted(m for m in sys.modules if m.split('.')[0] in HEAVY)\n"
+        "runner = CliRunner()\n"
+        "root = get_command(app)\n"
+        "for name in [None, *root.commands]:\n"
+        "    args = ['--help'] if name is None else [name, '--help']\n"
+        "    assert runner.invoke(app, args).exit_code == 0, name\n"
+        "after_help = sorted(m for m in sys.modules if m.split('.')[0] in HEAVY)\n"
+        "print(json.dumps([at_import, after_help]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{code}"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    at_import, after_help = json.loads(result.stdout)
+    assert at_import == [] and after_help == []
+
+
+def test_global_db_option_points_every_command_at_one_database(tmp_path: Path) -> None:
+    from pipeline.warehouse import connect, migrate
+
+    other = tmp_path / "elsewhere.duckdb"
+    with connect(other) as con:
+        migrate(con)
+        con.execute("CREATE TABLE marker AS SELECT 42 AS answer")
+    env = env_for(tmp_path)  # NEWSDESK_DB names another (missing) file
+    result = newsdesk(["--db", str(other), "query", "SELECT answer FROM marker", "-f", "csv"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["answer", "42"]

@@ -28,8 +28,9 @@ import pytest
 
 from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.demo import ServedCorpus, serve_corpus
-from pipeline.run import new_run_id, stage_pass
-from pipeline.warehouse import READY_MARKER, connect, discard_stale, load_staged
+from pipeline.run import merge_and_update, new_run_id, stage_pass
+from pipeline.staging import READY_MARKER, discard_stale
+from pipeline.warehouse import connect
 
 SEED = int(os.environ.get("NEWSDESK_CRASH_SEED", "20250520"))
 BATCH = 4  # small Parquet parts, so a kill can land between them
@@ -97,7 +98,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, pool: Executor) -> Iterator
         asyncio.run(
             stage_pass(settings, feeds=corpus.feeds, run_id=new_run_id(now), now=now, pool=pool)
         )
-        load_staged(settings.db_path, settings.staging_dir)
+        merge_and_update(settings.db_path, settings.staging_dir)
         yield Served(corpus, feeds_csv, read_warehouse(settings.db_path))
 
 
@@ -142,8 +143,8 @@ def run_pass(
 def run_loader(env: dict[str, str]) -> tuple[int, str]:
     """Only the merge, in a child, as the Airflow load task runs it."""
     code = (
-        "import os; from pathlib import Path; from pipeline.warehouse import load_staged; "
-        "load_staged(Path(os.environ['NEWSDESK_DB']), "
+        "import os; from pathlib import Path; from pipeline.run import merge_and_update; "
+        "merge_and_update(Path(os.environ['NEWSDESK_DB']), "
         "Path(os.environ['NEWSDESK_DATA_DIR']) / 'staging')"
     )
     proc = subprocess.run(

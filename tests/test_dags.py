@@ -118,9 +118,12 @@ def ingested(airflow: Airflow) -> Iterator[dict[str, Any]]:
 INSPECT = """
 import json
 import attrs
-from airflow.dag_processing.dagbag import DagBag
+from pathlib import Path
+from airflow.dag_processing.dagbag import BundleDagBag
 
-bag = DagBag(dag_folder=__import__("os").environ["AIRFLOW__CORE__DAGS_FOLDER"])
+# As the DAG processor loads the dags-folder bundle: the folder itself on sys.path.
+folder = Path(__import__("os").environ["AIRFLOW__CORE__DAGS_FOLDER"])
+bag = BundleDagBag(dag_folder=folder, bundle_path=folder)
 out = {"import_errors": bag.import_errors, "dags": {}}
 for dag in bag.dags.values():
     out["dags"][dag.dag_id] = {

@@ -40,8 +40,8 @@ from faultserver import (
 
 from pipeline.config import Settings
 from pipeline.models import Feed
-from pipeline.run import stage_pass
-from pipeline.warehouse import connect, load_staged
+from pipeline.run import merge_and_update, stage_pass
+from pipeline.warehouse import connect
 
 NOW = datetime(2025, 5, 20, 12, tzinfo=UTC)
 CAP = 256 * 1024
@@ -310,7 +310,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory, pool: Executor) -> Iterat
             feeds = {f.name: server.url(f"/feed/{f.name}") for f in FEED_FAULTS}
             healthy = [Feed(url=u, outlet="Faults") for u in feeds.values()]
             await stage_pass(settings, feeds=healthy, run_id="healthy", now=NOW, pool=pool)
-            await asyncio.to_thread(load_staged, db, settings.staging_dir)
+            await asyncio.to_thread(merge_and_update, db, settings.staging_dir)
             before = await asyncio.to_thread(_snapshot, db)
             site.faulty = True
             robots = {"slow": slow.url("/feed.xml"), "huge": huge.url("/feed.xml")}
@@ -324,7 +324,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory, pool: Executor) -> Iterat
             later = NOW + timedelta(hours=1)
             await stage_pass(settings, feeds=faulty, run_id="faulty", now=later, pool=pool)
             elapsed = time.monotonic() - started
-            await asyncio.to_thread(load_staged, db, settings.staging_dir)
+            await asyncio.to_thread(merge_and_update, db, settings.staging_dir)
             return elapsed, feeds, robots, before
 
     elapsed, feed_urls, robots_urls, before = asyncio.run(scenario())

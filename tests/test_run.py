@@ -16,9 +16,9 @@ from werkzeug import Request, Response
 
 from pipeline.config import Settings
 from pipeline.demo import DEMO_DIR, serve_corpus
-from pipeline.models import Feed
-from pipeline.run import new_run_id, run_once, stage_pass
-from pipeline.warehouse import connect, load_staged
+from pipeline.models import Feed, RunReport
+from pipeline.run import merge_and_update, new_run_id, run_once, stage_pass
+from pipeline.warehouse import connect
 
 NOW = datetime(2025, 5, 20, 12, tzinfo=UTC)
 EXPECTED = json.loads((DEMO_DIR / "expected.json").read_text())
@@ -38,7 +38,7 @@ def run(settings: Settings, feeds: list[Feed], pool: Executor) -> Any:
 
     run_id = new_run_id(NOW)
     report = asyncio.run(stage_pass(settings, feeds=feeds, run_id=run_id, now=NOW, pool=pool))
-    load_staged(settings.db_path, settings.staging_dir)
+    merge_and_update(settings.db_path, settings.staging_dir)
     return report
 
 
@@ -172,7 +172,8 @@ def test_run_once_writes_raw_captures_and_reprocess_reextracts_without_network(
     tmp_path: Path, settings: Settings, pool: Executor
 ) -> None:
     from pipeline.archive import read_captures, warc_files
-    from pipeline.reprocess import reprocess
+    from pipeline.run import run_source
+    from pipeline.sources.captures import CapturesSource
 
     root = tmp_path / "corpus"
     small_corpus(root, 3)
@@ -185,7 +186,7 @@ def test_run_once_writes_raw_captures_and_reprocess_reextracts_without_network(
     with connect(settings.db_path) as con:
         con.execute("UPDATE articles SET text = 'damaged', word_count = 1")
     # The servers are gone: reprocess must work from the WARC files alone.
-    again, _ = reprocess(settings, pool=pool)
+    again = run_source(settings, CapturesSource(now=NOW), now=NOW, pool=pool).report
     assert again.articles_staged == 3 and again.articles_updated == 3
     assert one(settings.db_path, "SELECT count(*) FROM articles WHERE text = 'damaged'") == 0
     assert one(settings.db_path, "SELECT count(*) FROM articles") == 3
@@ -327,7 +328,11 @@ def test_hostile_outlet_every_fault_is_recorded_and_nothing_crashes(
 def test_retag_touches_only_outdated_articles_and_keeps_tags_a_set(
     tmp_path: Path, settings: Settings, pool: Executor
 ) -> None:
-    from pipeline.retag import retag
+    from pipeline.run import run_source
+    from pipeline.sources.stored import StoredSource
+
+    def retag() -> RunReport:
+        return run_source(settings, StoredSource(now=NOW), now=NOW, pool=pool).report
 
     root = tmp_path / "corpus"
     small_corpus(root, 4)
@@ -336,13 +341,13 @@ def test_retag_touches_only_outdated_articles_and_keeps_tags_a_set(
     db = settings.db_path
     tags_before = rows(db, "SELECT * FROM article_tags ORDER BY ALL")
     assert tags_before
-    assert retag(settings)[0].articles_staged == 0  # nothing outdated
+    assert retag().articles_staged == 0  # nothing outdated
     with connect(db) as con:
         con.execute(
             "UPDATE articles SET tagger_version = 'old', is_conflict = NULL"
             " WHERE url LIKE '%/a/1.html'"
         )
-    report, _ = retag(settings)
+    report = retag()
     assert (report.articles_staged, report.articles_updated) == (1, 1)
     assert rows(db, "SELECT * FROM article_tags ORDER BY ALL") == tags_before
     assert one(db, "SELECT count(*) FROM articles WHERE is_conflict IS NULL") == 0

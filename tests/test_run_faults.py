@@ -12,8 +12,8 @@ from faultserver import FaultServer, SeenRequest, endless_chunked, reset, respon
 
 from pipeline.config import Settings
 from pipeline.models import Feed
-from pipeline.run import stage_pass
-from pipeline.warehouse import connect, load_staged
+from pipeline.run import merge_and_update, stage_pass
+from pipeline.warehouse import connect
 
 NOW = datetime(2025, 5, 20, 12, tzinfo=UTC)
 PAGE = (
@@ -67,7 +67,7 @@ def test_network_faults_become_recorded_outcomes_within_the_timeouts(
     elapsed = asyncio.run(scenario())
     # Every page is bounded by total_timeout per attempt, two attempts, pages in parallel.
     assert elapsed < 2 * 1.5 * 2 + 5
-    load_staged(settings.db_path, settings.staging_dir)
+    merge_and_update(settings.db_path, settings.staging_dir)
     with connect(settings.db_path, read_only=True) as con:
         rows = con.execute(
             "SELECT url, text_source, page_error, page_retry FROM articles ORDER BY url"

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from pipeline.analysis.search import SearchError, search
 from pipeline.cli import app
-from pipeline.warehouse import connect, load_staged
+from pipeline.run import merge_and_update
+from pipeline.warehouse import connect
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +61,7 @@ def test_a_search_right_after_a_load_finds_what_it_stored(demo: Path, tmp_path: 
     row = {**corpus.build()[0], "id": "fresh", "title": "Quorvath accord signed"}
     row["text"] = "Delegates signed the quorvath accord in Istanbul. " + row["text"]
     corpus.stage([row], tmp_path / "staging", "fresh-run")
-    load_staged(db, tmp_path / "staging")
+    merge_and_update(db, tmp_path / "staging")
     result = CliRunner().invoke(app, ["search", "quorvath"], env={"NEWSDESK_DB": str(db)})
     assert result.exit_code == 0, result.output
     assert "Quorvath accord signed" in result.output

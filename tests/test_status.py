@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.config import Settings
 from pipeline.models import Feed
-from pipeline.run import new_run_id, stage_pass
+from pipeline.run import merge_and_update, new_run_id, stage_pass
 from pipeline.status import read_status
-from pipeline.warehouse import connect, load_staged
+from pipeline.warehouse import connect
 
 PAGE = (
     "<html><body><article><p>"
@@ -49,7 +49,7 @@ def test_status_shows_failing_and_silent_feeds_and_the_runs_with_skip_reasons(
     for _ in range(3):  # three passes: the dead feed's error streak reaches 3
         now = datetime.now(UTC)
         asyncio.run(stage_pass(settings, feeds=feeds, run_id=new_run_id(now), now=now, pool=pool))
-        load_staged(settings.db_path, settings.staging_dir)
+        merge_and_update(settings.db_path, settings.staging_dir)
     with connect(settings.db_path) as con:  # the quiet feed last brought news four days ago
         con.execute(
             "UPDATE feeds SET last_new_at = ?, added_at = ? WHERE feed_url LIKE '%/quiet.xml'",

@@ -10,8 +10,9 @@ from fixtures.stories import corpus
 
 from pipeline.analysis import after_load
 from pipeline.analysis.stories import pair_scores
+from pipeline.run import merge_and_update
 from pipeline.urls import article_id
-from pipeline.warehouse import connect, load_staged, merge_run, pending_runs
+from pipeline.warehouse import connect, merge_run, pending_runs
 
 # Floors measured on tests/fixtures/stories (see docs/analysis.md); they may only go up.
 STORY_PRECISION, STORY_RECALL = 0.95, 0.9
@@ -22,7 +23,7 @@ def load(tmp: Path, batches: list[list[dict[str, Any]]]) -> Path:
     db = tmp / "w.duckdb"
     for n, batch in enumerate(batches):
         corpus.stage(batch, tmp / "staging", f"run{n}")
-        load_staged(db, tmp / "staging")
+        merge_and_update(db, tmp / "staging")
     return db
 
 
@@ -95,7 +96,7 @@ def test_a_load_interrupted_before_the_analysis_is_caught_up_by_the_next(tmp_pat
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM story_articles").fetchone() == (10,)
     corpus.stage(rows[:1], tmp_path / "staging", "next")  # the next pass, whatever it brings
-    load_staged(db, tmp_path / "staging")
+    merge_and_update(db, tmp_path / "staging")
     assert len(stories_of(db)) == len(rows)
     assert stories_of(db) == stories_of(load(tmp_path / "once", [rows]))
 

@@ -11,16 +11,13 @@ import duckdb
 import pytest
 
 from pipeline.models import Article, Feed, FeedFetch, RunReport, Tagging
-from pipeline.staging import StagedRun
+from pipeline.staging import STALE_STAGING_SECONDS, StagedRun, discard_stale, pending_runs
 from pipeline.warehouse import (
-    STALE_STAGING_SECONDS,
     WarehouseLocked,
     connect,
-    discard_stale,
     load_staged,
     migrate,
     migrations,
-    pending_runs,
     read_state,
 )
 

@@ -1,48 +1,66 @@
 """Backfill past days from archives: the Wayback Machine, WARC files, sitemaps.
 
-`run_backfill` stages one run per unit of work (a day of feed captures, a WARC file, a day of
-sitemap entries), merges it (unless the caller's loader merges later) and records coverage per
-day, outlet and source in `coverage_days`, plus a checkpoint per finished unit, so a killed
-backfill resumes where it stopped and a rerun adds nothing.
+`run_backfill` picks the archive source (`pipeline/sources/`) and runs it through the one pass:
+one staged run per unit of work (a day of feed captures, a WARC file, a day of sitemap entries),
+each merged (unless the caller's loader merges later), with coverage per day, outlet and source
+in `coverage_days` and a checkpoint per finished unit, so a killed backfill resumes where it
+stopped and a rerun adds nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
-from pipeline.backfill.core import (
-    SOURCES,
-    BackfillError,
-    BackfillReport,
-    Context,
-    DayProgress,
-    Source,
-    Window,
-    read_checkpoints,
-)
 from pipeline.config import Settings
 from pipeline.models import Feed
-from pipeline.warehouse import read_state
+from pipeline.run import Progress, run_source
+from pipeline.sources.base import PassTotals, Source, SourceError, Window
 
-__all__ = [
-    "SOURCES",
-    "BackfillError",
-    "BackfillReport",
-    "Source",
-    "Window",
-    "run_backfill",
-]
+ArchiveName = Literal["wayback", "warc", "sitemap"]
+ARCHIVES: tuple[ArchiveName, ...] = ("wayback", "warc", "sitemap")
+
+__all__ = ["ARCHIVES", "ArchiveName", "SourceError", "Window", "archive_source", "run_backfill"]
+
+
+def archive_source(
+    name: str,
+    *,
+    window: Window,
+    feeds: Sequence[Feed] = (),
+    warc: Sequence[Path] = (),
+    domains: Sequence[str] = (),
+) -> Source:
+    """The archive source `name` for `window`; bad input raises `SourceError`."""
+    if name not in ARCHIVES:
+        raise SourceError(f"--source {name!r}: expected one of {', '.join(ARCHIVES)}")
+    if name == "warc":
+        from pipeline.sources.warc import WarcSource
+
+        if not warc:
+            raise SourceError("--source warc needs --warc PATH_OR_GLOB")
+        return WarcSource(warc, window=window, feeds=feeds, domains=domains)
+    if name == "wayback":
+        from pipeline.sources.wayback import WaybackSource
+
+        if not feeds:
+            raise SourceError("--source wayback needs feeds (the feed list is empty)")
+        return WaybackSource(feeds, window=window)
+    from pipeline.sources.sitemap import SitemapSource
+
+    if not feeds and not domains:
+        raise SourceError("--source sitemap needs feeds or --domains")
+    return SitemapSource(window=window, feeds=feeds, domains=domains)
 
 
 def run_backfill(
     settings: Settings,
     *,
     window: Window,
-    source: Source,
+    source: str,
     feeds: Sequence[Feed] = (),
     warc: Sequence[Path] = (),
     domains: Sequence[str] = (),
@@ -50,55 +68,12 @@ def run_backfill(
     merge: bool = True,
     redo: bool = False,
     pool: Executor | None = None,
-    progress: DayProgress | None = None,
-) -> BackfillReport:
-    """Fill `window` from `source`; returns the counts. Bad input raises `BackfillError`."""
-    from pipeline.run import make_pool
-
-    if source not in SOURCES:
-        raise BackfillError(f"--source {source!r}: expected one of {', '.join(SOURCES)}")
-    if source == "warc" and not warc:
-        raise BackfillError("--source warc needs --warc PATH_OR_GLOB")
-    if source == "wayback" and not feeds:
-        raise BackfillError("--source wayback needs feeds (the feed list is empty)")
-    if source == "sitemap" and not feeds and not domains:
-        raise BackfillError("--source sitemap needs feeds or --domains")
-    now = now or datetime.now(UTC)
-    own_pool = pool is None
-    executor = pool or make_pool(settings.workers)
-    report = BackfillReport(source=source, start=window.start, end=window.end)
-    ctx = Context(
-        settings=settings,
-        source=source,
-        window=window,
-        now=now,
-        pool=executor,
-        state=read_state(settings.db_path, wait_seconds=settings.lock_wait_seconds),
-        report=report,
-        checkpoints=frozenset() if redo else read_checkpoints(settings, source),
-        merge=merge,
-        progress=progress,
-    )
-    try:
-        asyncio.run(_run(ctx, feeds=feeds, warc=warc, domains=domains))
-    finally:
-        if own_pool:
-            executor.shutdown(wait=True, cancel_futures=True)
-    return report
-
-
-async def _run(
-    ctx: Context, *, feeds: Sequence[Feed], warc: Sequence[Path], domains: Sequence[str]
-) -> None:
-    if ctx.source == "wayback":
-        from pipeline.backfill.wayback import backfill_wayback
-
-        await backfill_wayback(ctx, feeds)
-    elif ctx.source == "warc":
-        from pipeline.backfill.warc import backfill_warc
-
-        await backfill_warc(ctx, warc, feeds, domains)
-    else:
-        from pipeline.backfill.sitemap import backfill_sitemaps
-
-        await backfill_sitemaps(ctx, feeds, domains)
+    progress: Progress | None = None,
+) -> PassTotals:
+    """Fill `window` from the archive `source`; returns the counts."""
+    archive = archive_source(source, window=window, feeds=feeds, warc=warc, domains=domains)
+    result = run_source(
+        settings, archive, now=now or datetime.now(UTC), merge=merge, pool=pool,
+        progress=progress, redo=redo,
+    )  # fmt: skip
+    return result.totals

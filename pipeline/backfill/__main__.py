@@ -15,7 +15,7 @@ from typing import Any
 
 
 def main() -> int:
-    from pipeline.backfill import BackfillError, Window, run_backfill
+    from pipeline.backfill import SourceError, Window, run_backfill
     from pipeline.childproc import setup_child_logging
     from pipeline.config import ConfigError
     from pipeline.feeds import FeedListError, load_feeds
@@ -36,7 +36,7 @@ def main() -> int:
             now=request["now"],
             merge=False,  # the DAG's load task (pool duckdb_writer) merges
         ).as_dict()
-    except (BackfillError, ConfigError, FeedListError) as exc:
+    except (SourceError, ConfigError, FeedListError) as exc:
         out = {"error_type": type(exc).__name__, "error": str(exc)}
     result_path.write_text(json.dumps(out, default=str), encoding="utf-8")
     return 0 if "error" not in out else 3

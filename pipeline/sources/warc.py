@@ -9,28 +9,32 @@ and skipped; a file that ends in one keeps what came before.
 
 from __future__ import annotations
 
-import asyncio
 import glob
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.archive import ArchiveRecord as Record
 from pipeline.archive import iter_records
-from pipeline.backfill.core import (
-    BackfillError,
-    Context,
-    UnitRun,
-    day_of,
-    domain_matches,
-    feed_domains,
-    run_id_for,
-    site_host,
-)
+from pipeline.config import Settings
 from pipeline.extract import parse_published
 from pipeline.models import Feed, FeedItem
+from pipeline.sources.base import (
+    Checkpoint,
+    Counted,
+    CoveredDay,
+    Event,
+    Found,
+    Page,
+    SourceEnv,
+    SourceError,
+    Unit,
+    Window,
+    day_of,
+)
+from pipeline.sources.outlets import domain_matches, feed_domains, run_id_for, site_host
 from pipeline.urls import UrlError, article_id, canonical_url
 
 log = logging.getLogger(__name__)
@@ -56,9 +60,9 @@ def expand_paths(patterns: Sequence[str]) -> list[Path]:
         elif path.is_file():
             found = [path]
         else:
-            raise BackfillError(f"--warc {pattern}: no such file")
+            raise SourceError(f"--warc {pattern}: no such file")
         if not found:
-            raise BackfillError(f"--warc {pattern}: matches no WARC/ARC file")
+            raise SourceError(f"--warc {pattern}: matches no WARC/ARC file")
         out.extend(found)
     return list(dict.fromkeys(out))
 
@@ -80,61 +84,73 @@ def _is_html(record: Record) -> bool:
     return not record.content_type and head.startswith((b"<!doctype html", b"<html"))
 
 
-async def backfill_warc(
-    ctx: Context, paths: Sequence[Path], feeds: Sequence[Feed], domains: Sequence[str]
-) -> None:
-    """One staged run per file; a file finished for this window is not read again."""
-    paths = expand_paths([str(p) for p in paths])  # folders (newsdesk's raw dir) and globs
-    by_domain = feed_domains(feeds)
-    wanted = [d.lower().removeprefix("www.") for d in domains] or list(by_domain)
-    for path in paths:
-        stat = path.stat()
-        unit_key = f"{path.resolve()}|{stat.st_size}|{ctx.window.start}..{ctx.window.end}"
-        if ctx.done(unit_key, ctx.window.start):
-            ctx.report.units_resumed += 1
-            continue
-        await _one_file(ctx, path, unit_key, wanted, by_domain)
+class WarcSource:
+    """One unit per file; a file finished for this window is not read again."""
 
+    name = "warc"
+    revisit = False
 
-async def _one_file(
-    ctx: Context, path: Path, unit_key: str, wanted: list[str], by_domain: dict[str, Feed]
-) -> None:
-    unit = UnitRun(ctx, run_id_for("warc", None, unit_key))
-    report = ctx.report
-    slots = asyncio.Semaphore(max(1, ctx.settings.concurrency))
-    tasks: set[asyncio.Task[None]] = set()
-    captures: dict[tuple[date, str], int] = {}
-    errors = 0
-    if ctx.progress is not None:
-        ctx.progress("day", f"{path.name} warc {ctx.window.start}..{ctx.window.end}", 0)
-    try:
-        for record in iter_records(path, max_body=ctx.settings.http.max_body_bytes):
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        *,
+        window: Window,
+        feeds: Sequence[Feed] = (),
+        domains: Sequence[str] = (),
+    ) -> None:
+        self.paths = expand_paths([str(p) for p in paths])  # folders, globs; checked now
+        self.window = window
+        self.by_domain = feed_domains(feeds)
+        self.wanted = [d.lower().removeprefix("www.") for d in domains] or list(self.by_domain)
+
+    def http_config(self, settings: Settings) -> None:
+        return None
+
+    async def units(self, env: SourceEnv) -> AsyncIterator[Unit | Counted]:
+        span = f"{self.window.start}..{self.window.end}"
+        for path in self.paths:
+            stat = path.stat()
+            unit_key = f"{path.resolve()}|{stat.st_size}|{span}"
+            if env.done(unit_key, self.window.start):
+                yield Counted(name="units_resumed", skip=False)
+                continue
+            yield Unit(
+                run_id=run_id_for("warc", None, unit_key),
+                label=f"{path.name} warc {span}",
+                events=self._file(env, path, unit_key),
+            )
+
+    async def _file(self, env: SourceEnv, path: Path, unit_key: str) -> AsyncIterator[Event]:
+        captures: dict[tuple[date, str], int] = {}
+        errors = 0
+        max_body = env.settings.http.max_body_bytes
+        for record in iter_records(path, max_body=max_body):
             if record.problem is not None:
                 log.warning("%s: %s %s: skipped", path, record.url or "record", record.problem)
-                report.skip("warc_" + record.problem.split(":")[0].replace(" ", "_"))
+                yield Counted(name="warc_" + record.problem.split(":")[0].replace(" ", "_"))
                 errors += 1
                 continue
             if record.status != 200 or not _is_html(record) or record.body is None:
-                report.skip("warc_not_html_200")
+                yield Counted(name="warc_not_html_200")
                 continue
             host = site_host(record.url)
-            domain = domain_matches(host, wanted) if wanted else host
+            domain = domain_matches(host, self.wanted) if self.wanted else host
             if domain is None:
-                report.skip("warc_other_outlet")
+                yield Counted(name="warc_other_outlet")
                 continue
             when = record.warc_date
-            if not ctx.window.contains(when):
+            if not self.window.contains(when):
                 dated = page_date(record.body)
-                if dated is None or not ctx.window.contains(dated):
-                    report.skip("outside_window")
+                if dated is None or not self.window.contains(dated):
+                    yield Counted(name="outside_window")
                     continue
                 when = dated
             try:
                 canonical = canonical_url(record.url)
             except UrlError:
-                report.skip("warc_bad_url")
+                yield Counted(name="warc_bad_url")
                 continue
-            feed = by_domain.get(domain)
+            feed = self.by_domain.get(domain)
             outlet = (feed.outlet if feed else None) or domain
             day = day_of(when)
             captures[(day, outlet)] = captures.get((day, outlet), 0) + 1
@@ -150,44 +166,15 @@ async def _one_file(
                 published_at=None,
                 language=feed.language if feed else None,
             )
-            report.items_found += 1
-            report.captures += 1
-            report.per_day[str(day)] = report.per_day.get(str(day), 0) + 1
-            if not unit.found(item, day=day, outlet=outlet):
-                continue
-            await slots.acquire()
-            task = asyncio.create_task(_page(unit, item, record, when, slots))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        await asyncio.gather(*tasks)
-    except BaseException:
-        unit.abandon()
-        raise
-    for (day, outlet), n in sorted(captures.items()):
-        unit.staged.add_coverage_day(day=day, outlet=outlet, source="warc", captures=n, errors=0)
-    report.errors += errors  # damaged records belong to no day or outlet: reported only
-    unit.staged.add_checkpoint(source="warc", unit=unit_key, day=ctx.window.start)
-    report.units_done += 1
-    await asyncio.to_thread(unit.finish)
-    if ctx.progress is not None:
-        ctx.progress("done", path.name, 0)
-
-
-async def _page(
-    unit: UnitRun, item: FeedItem, record: Record, when: datetime, slots: asyncio.Semaphore
-) -> None:
-    try:
-        await unit.run.assemble(
-            item,
-            body=record.body,
-            fetched_at=record.warc_date,
-            final_url=record.url,
-            status=record.status,
-            error=None,
-            published_fallback=when,
-        )
-    except Exception:  # one bad page must not sink the file; it is logged and counted
-        log.exception("warc page %s: unexpected error", item.url)
-        unit.run.report.skip("unexpected_error")
-    finally:
-        slots.release()
+            page = Page(
+                body=record.body,
+                fetched_at=record.warc_date,
+                final_url=record.url,
+                status=record.status,
+            )
+            yield Found(item=item, page=page, published_fallback=when, coverage=(day, outlet))
+        for (day, outlet), n in sorted(captures.items()):
+            yield CoveredDay(day=day, outlet=outlet, captures=n, errors=0)
+        # Damaged records belong to no day or outlet: reported only.
+        yield Counted(name="errors", n=errors, skip=False)
+        yield Checkpoint(unit=unit_key, day=self.window.start)

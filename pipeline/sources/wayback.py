@@ -13,16 +13,29 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from functools import partial
 from urllib.parse import quote, urlencode
 
-from pipeline.backfill.core import Context, UnitRun, day_of, finish_unit, outlet_name, run_id_for
+from pipeline.config import HttpConfig, Settings
 from pipeline.feeds import parse_feed
-from pipeline.http import Http, HttpConfig
+from pipeline.http import FetchResult, Http
 from pipeline.models import Feed, FeedItem
+from pipeline.sources.base import (
+    Checkpoint,
+    Counted,
+    CoveredDay,
+    Event,
+    Fetch,
+    Found,
+    Page,
+    SourceEnv,
+    Unit,
+    Window,
+    day_of,
+)
+from pipeline.sources.outlets import outlet_name, run_id_for
 
 log = logging.getLogger(__name__)
 
@@ -160,30 +173,60 @@ def wayback_stamp(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y%m%d%H%M%S")
 
 
-async def backfill_day(ctx: Context, http: Http, feeds: Sequence[Feed], day: date) -> None:
-    """Stage (and merge) everything the archive holds for `feeds` on `day` as one run."""
-    todo = [f for f in feeds if not ctx.done(f.url, day)]
-    ctx.report.units_resumed += len(feeds) - len(todo)
-    if not todo:
-        return
-    key = "|".join(sorted(f.url for f in feeds)) + f"|{ctx.window.start}..{ctx.window.end}"
-    unit = UnitRun(ctx, run_id_for("wayback", day, key))
-    base = ctx.settings.wayback_url
-    pages: list[tuple[FeedItem, str, datetime]] = []
-    for feed in todo:
+class WaybackSource:
+    """One unit per day: every feed's captures that day, then each new item's page capture."""
+
+    name = "wayback"
+    revisit = False
+
+    def __init__(self, feeds: Sequence[Feed], *, window: Window) -> None:
+        self.feeds = list(feeds)
+        self.window = window
+
+    def http_config(self, settings: Settings) -> HttpConfig:
+        return archive_http_config(
+            settings.http,
+            min_interval=settings.wayback_min_interval,
+            retries=settings.wayback_retries,
+        )
+
+    async def units(self, env: SourceEnv) -> AsyncIterator[Unit | Counted]:
+        key = (
+            "|".join(sorted(f.url for f in self.feeds)) + f"|{self.window.start}..{self.window.end}"
+        )
+        for day in self.window.days():
+            todo = [f for f in self.feeds if not env.done(f.url, day)]
+            if len(todo) < len(self.feeds):
+                yield Counted(name="units_resumed", n=len(self.feeds) - len(todo), skip=False)
+            if todo:
+                yield Unit(
+                    run_id=run_id_for("wayback", day, key),
+                    label=f"{day} wayback",
+                    events=self._day(env, todo, day),
+                )
+
+    async def _day(self, env: SourceEnv, feeds: Sequence[Feed], day: date) -> AsyncIterator[Event]:
+        """Everything the archive holds for `feeds` on `day`."""
+        http = env.require_http()
+        base = env.settings.wayback_url
+        for feed in feeds:
+            async for event in self._feed_day(env, http, base, feed, day):
+                yield event
+
+    async def _feed_day(
+        self, env: SourceEnv, http: Http, base: str, feed: Feed, day: date
+    ) -> AsyncIterator[Event]:
         outlet = outlet_name(feed)
         errors, captures = 0, 0
         answer = await http.get(cdx_url(base, feed.url, day), accept="application/json")
         if not answer.ok:
             log.warning("wayback cdx %s %s: %s", feed.url, day, answer.error or answer.status)
-            ctx.report.skip("cdx_failed")
-            ctx.report.units_failed += 1
-            unit.staged.add_coverage_day(
-                day=day, outlet=outlet, source="wayback", captures=0, errors=1
-            )
-            continue
+            yield Counted(name="cdx_failed")
+            yield Counted(name="units_failed", skip=False)
+            yield CoveredDay(day=day, outlet=outlet, captures=0, errors=1)
+            return
         cdx = parse_cdx(answer.body)
-        ctx.report.skip("cdx_malformed_line", cdx.malformed)
+        yield Counted(name="cdx_malformed_line", n=cdx.malformed)
         transient = False
         for row in cdx.rows:
             got = await http.get(
@@ -191,76 +234,47 @@ async def backfill_day(ctx: Context, http: Http, feeds: Sequence[Feed], day: dat
             )
             if not got.ok:
                 errors += 1
-                transient = transient or got.status in (0, 429) or got.status >= 500
-                ctx.report.skip("capture_failed")
+                transient = transient or got.transient or got.status == 0
+                yield Counted(name="capture_failed")
                 continue
             captures += 1
             parsed = parse_feed(
                 got.body, feed, fetched_at=row.captured_at,
                 content_type=got.headers.get("content-type"), base_url=feed.url,
-                max_items=ctx.settings.max_items_per_feed,
+                max_items=env.settings.max_items_per_feed,
             )  # fmt: skip
             if not parsed.items:
-                ctx.report.skip("capture_not_a_feed")  # an error page archived in its place
+                yield Counted(name="capture_not_a_feed")  # an error page archived in its place
                 continue
             for item in parsed.items:
                 when = item.published_at or row.captured_at
-                if not ctx.window.contains(when):
-                    ctx.report.skip("outside_window")
+                if not self.window.contains(when):
+                    yield Counted(name="outside_window")
                     continue
-                ctx.report.items_found += 1
-                item_day = day_of(when)
-                ctx.report.per_day[str(item_day)] = ctx.report.per_day.get(str(item_day), 0) + 1
-                if unit.found(item, day=item_day, outlet=outlet):
-                    pages.append((item, wayback_stamp(when), row.captured_at))
-        ctx.report.captures += captures
-        ctx.report.errors += errors
-        unit.staged.add_coverage_day(
-            day=day, outlet=outlet, source="wayback", captures=captures, errors=errors
-        )
-        if not transient and ctx.can_checkpoint(day):
-            unit.staged.add_checkpoint(source="wayback", unit=feed.url, day=day)
-    if ctx.progress is not None:
-        ctx.progress("day", f"{day} wayback", len(pages))
-    jobs = [partial(_page, unit, http, base, *page) for page in pages]
-    await finish_unit(ctx, unit, jobs, label=f"{day} wayback")
+                yield Found(
+                    item=item,
+                    fetch=_page_fetch(base, item, wayback_stamp(when)),
+                    published_fallback=row.captured_at,
+                    coverage=(day_of(when), outlet),
+                    keep_title=True,
+                )
+        yield CoveredDay(day=day, outlet=outlet, captures=captures, errors=errors)
+        yield Counted(name="errors", n=errors, skip=False)
+        if not transient and env.can_checkpoint(day):
+            yield Checkpoint(unit=feed.url, day=day)
 
 
-async def _page(
-    unit: UnitRun, http: Http, base: str, item: FeedItem, stamp: str, captured_at: datetime
-) -> None:
-    try:
+def _page_fetch(base: str, item: FeedItem, stamp: str) -> Fetch:
+    """The item's page as archived nearest its publication time."""
+
+    async def fetch(http: Http) -> tuple[Page, FetchResult | None]:
         got = await http.get(playback_url(base, stamp, item.url), accept=_ACCEPT_PAGE)
         if got.status == 404 and item.canonical_url != item.url:
             # Archived under the clean URL rather than the feed's tracking-tagged link?
             got = await http.get(playback_url(base, stamp, item.canonical_url), accept=_ACCEPT_PAGE)
-        error = None
-        if not got.ok:
-            # The HTTP layer's own wording first, so transient failures are retried later.
-            error = got.error or f"http {got.status}: no usable archived capture of the page"
-            if not item.summary and item.title:
-                # A title-only item is still an item published that day: keep it, titled.
-                item = replace(item, summary=item.title)
-        await unit.run.assemble(
-            item,
-            body=got.body if error is None else None,
-            fetched_at=got.fetched_at,
-            final_url=item.url,
-            status=got.status,
-            error=error,
-            published_fallback=captured_at,
-        )
-    except Exception:  # one bad page must not sink the day; it is logged and counted
-        log.exception("wayback page %s: unexpected error", item.url)
-        unit.run.report.skip("unexpected_error")
+        page = Page.from_fetch(got, final_url=item.url)
+        if page.error is not None and got.error is None:
+            page = replace(page, error=f"http {got.status}: no usable archived capture of the page")
+        return page, None
 
-
-async def backfill_wayback(ctx: Context, feeds: Sequence[Feed]) -> None:
-    config = archive_http_config(
-        ctx.settings.http,
-        min_interval=ctx.settings.wayback_min_interval,
-        retries=ctx.settings.wayback_retries,
-    )
-    async with Http(config) as http:
-        for day in ctx.window.days():
-            await backfill_day(ctx, http, feeds, day)
+    return fetch

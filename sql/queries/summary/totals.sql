@@ -1,0 +1,2 @@
+-- Articles stored and the outlets they came from.
+SELECT count(*), count(DISTINCT outlet) FROM articles
