@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from pipeline.extract import detect_language, extract_html
+from pipeline.extract import clean_body, detect_language, extract_html
 from pipeline.models import Article, FeedItem, Tagging
 from pipeline.tagging import get_tagger
 
@@ -41,11 +41,42 @@ class TagJob:
     taxonomy_dir: str | None = None
 
 
-def process_job(job: PageJob | TagJob) -> tuple[Article | None, str]:
-    """The work a pool worker does for one item: assemble a page, or re-tag a stored article."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextJob:
+    """An item whose text was extracted elsewhere (an imported corpus)."""
+
+    item: FeedItem
+    text: str
+    run_id: str
+    fetched_at: datetime
+    taxonomy_dir: str | None = None
+
+
+def process_job(job: PageJob | TagJob | TextJob) -> tuple[Article | None, str]:
+    """The work a pool worker does for one item: a page, a stored article, or imported text."""
     if isinstance(job, TagJob):
         return retag_article(job), "retag"
+    if isinstance(job, TextJob):
+        return assemble_text(job)
     return assemble_article(job)
+
+
+def assemble_text(job: TextJob) -> tuple[Article | None, str]:
+    """Clean, date-check, language-detect and tag text that came without a page."""
+    item = job.item
+    text = clean_body(job.text, title=item.title)
+    if not text.strip():
+        return None, "no_text_after_cleanup"
+    language = item.language or detect_language(item.title, text)
+    article = Article(
+        article_id=item.article_id, url=item.url, canonical_url=item.canonical_url,
+        feed_url=item.feed_url, outlet=item.outlet, title=item.title, author=item.author,
+        published_at=item.published_at, fetched_at=job.fetched_at, language=language,
+        text=text, summary=item.summary, word_count=len(text.split()),
+        content_hash=content_hash(text), text_source="page", run_id=job.run_id,
+        tagging=tag_text(item.title, text, language, job.taxonomy_dir),
+    )  # fmt: skip
+    return article, "import"
 
 
 def retag_article(job: TagJob) -> Article:

@@ -1,4 +1,4 @@
-"""Commands that ingest: `run`, `demo`, `watch`, `backfill`, `reprocess`, `retag`.
+"""Commands that ingest: `run`, `demo`, `watch`, `backfill`, `reprocess`, `retag`, `import`.
 
 Each builds a source and runs it through the one pass (`pipeline.run.run_source`).
 """
@@ -51,6 +51,7 @@ def register(app: typer.Typer) -> None:
     app.command("backfill")(backfill)
     app.command("reprocess")(reprocess)
     app.command("retag")(retag)
+    app.command("import")(import_files)
 
 
 @contextmanager
@@ -321,3 +322,32 @@ def retag(
     typer.echo(
         f"retag: {report.articles_staged} articles re-tagged, {report.articles_updated} updated"
     )
+
+
+@boundary
+def import_files(
+    files: Annotated[
+        list[Path], typer.Argument(help="JSONL or Parquet files (url, text, title, ...).")
+    ],
+    chunk: Annotated[
+        int, typer.Option(min=1, help="Records per staged run (each merged before the next).")
+    ] = 5000,
+) -> None:
+    """Import an existing corpus (news-please, Fundus, CC-NEWS extracts): clean, tag and store it."""
+    from pipeline.run import run_source
+    from pipeline.sources.corpus import CorpusSource
+
+    setup_logging(False)
+    s = settings()
+    source = CorpusSource(files, chunk_size=chunk)
+    check_paths(s)
+    now = datetime.now(UTC)
+    with progress_bars() as tick:
+        totals = run_source(s, source, now=now, progress=tick).totals
+    typer.echo(
+        f"import: {totals.items_found} records read, {totals.items_new} new, "
+        f"{totals.articles_staged} staged, {totals.articles_inserted} inserted, "
+        f"{totals.articles_updated} updated"
+    )
+    if totals.skipped:
+        typer.echo(skipped_line(totals.skipped))

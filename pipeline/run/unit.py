@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from pipeline.analysis import AnalysisUpdate
 from pipeline.archive import Capture, CaptureKind, CaptureWriter
-from pipeline.assemble import PageJob, TagJob, process_job
+from pipeline.assemble import PageJob, TagJob, TextJob, process_job
 from pipeline.config import Settings
 from pipeline.http import FetchResult
 from pipeline.models import FeedFetch, FeedItem, ParsedFeed, RunReport
@@ -257,9 +257,14 @@ class UnitPass:
     async def process(self, found: Found) -> None:
         run, item, page = self.run, found.item, found.page
         taxonomy = str(run.settings.taxonomy_dir)
-        job: PageJob | TagJob
+        job: PageJob | TagJob | TextJob
         if found.stored is not None:
             job = TagJob(article=found.stored, taxonomy_dir=taxonomy)
+        elif found.text is not None:
+            job = TextJob(
+                item=item, text=found.text, run_id=self.unit.run_id, fetched_at=run.now,
+                taxonomy_dir=taxonomy,
+            )  # fmt: skip
         else:
             if page is None and found.fetch is not None:
                 page, raw = await found.fetch(run.env.require_http())
@@ -285,7 +290,7 @@ class UnitPass:
         if article is None:
             self.report.skip(outcome, feed=item.feed_url)
             return
-        if run.source.revisit and outcome not in ("page", "retag"):
+        if run.source.revisit and outcome not in ("page", "retag", "import"):
             # A capture that no longer yields page text must not overwrite what is stored.
             self.report.skip(f"{run.source.name}_{outcome}", feed=item.feed_url)
             return

@@ -83,6 +83,7 @@ class Found:
     keep_title: bool = False  # a title-only item with no page is kept, its title as summary
     capture: bool = False  # keep the fetched page in the raw WARC captures
     stored: Article | None = None  # re-tag this stored article (no page, no extraction)
+    text: str | None = None  # text extracted elsewhere (an imported corpus): cleaned and tagged
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
