@@ -333,7 +333,7 @@ def import_files(
         int, typer.Option(min=1, help="Records per staged run (each merged before the next).")
     ] = 5000,
 ) -> None:
-    """Import an existing corpus (news-please, Fundus, CC-NEWS extracts): clean, tag and store it."""
+    """Import a corpus (news-please, Fundus, CC-NEWS extracts): clean, tag and store it."""
     from pipeline.run import run_source
     from pipeline.sources.corpus import CorpusSource
 
