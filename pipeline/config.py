@@ -148,6 +148,7 @@ class Settings:
     backfill_sources: tuple[str, ...] = ()  # what `newsdesk_daily` backfills past days from
     watch_min_interval: float = 300.0  # `newsdesk watch`: polling interval bounds per feed, seconds
     watch_max_interval: float = 86400.0
+    demo_port: int = 18801  # `newsdesk demo`: outlets on 127.0.0.1:demo_port, +1, +2, ...
 
     @property
     def staging_dir(self) -> Path:
@@ -195,5 +196,6 @@ class Settings:
             backfill_sources=_sources(env, "NEWSDESK_BACKFILL_SOURCES"),
             watch_min_interval=_number(env, "NEWSDESK_WATCH_MIN_INTERVAL", 300.0, minimum=0.1),
             watch_max_interval=_number(env, "NEWSDESK_WATCH_MAX_INTERVAL", 86400.0, minimum=0.1),
+            demo_port=_int(env, "NEWSDESK_DEMO_PORT", 18801, minimum=1024),
         )
         return replace(settings, **overrides) if overrides else settings

@@ -104,17 +104,35 @@ def read_corpus_feeds(root: Path) -> list[dict[str, str]]:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
+class DemoPortBusy(OSError):
+    """A fixed demo port is taken (another demo or watcher running?)."""
+
+
 @contextmanager
-def serve_corpus(root: Path = DEMO_DIR, host: str = "127.0.0.1") -> Iterator[ServedCorpus]:
-    """Start one loopback server per outlet folder; yields the feeds with their live URLs."""
+def serve_corpus(
+    root: Path = DEMO_DIR, host: str = "127.0.0.1", *, first_port: int | None = None
+) -> Iterator[ServedCorpus]:
+    """Start one loopback server per outlet folder; yields the feeds with their live URLs.
+
+    Ports are random unless `first_port` is given: then outlet n (in name order) listens on
+    `first_port + n`, so the URLs, and the article ids made from them, are the same every run
+    (`newsdesk demo` twice into one database stores each article once).
+    """
     rows = read_corpus_feeds(root)
     slugs = sorted({row["slug"] for row in rows} | {p.name for p in root.iterdir() if p.is_dir()})
     corpus = ServedCorpus(root=root, bases={}, feeds=[])
     lock = threading.Lock()
     servers: list[ThreadingHTTPServer] = []
     try:
-        for slug in slugs:
-            server = ThreadingHTTPServer((host, 0), _handler(corpus, slug, lock))
+        for n, slug in enumerate(slugs):
+            port = 0 if first_port is None else first_port + n
+            try:
+                server = ThreadingHTTPServer((host, port), _handler(corpus, slug, lock))
+            except OSError as exc:
+                raise DemoPortBusy(
+                    f"demo port {host}:{port} is busy ({exc.strerror}): is another demo or "
+                    "`watch --demo` running? Set NEWSDESK_DEMO_PORT to another first port"
+                ) from None
             server.daemon_threads = True
             servers.append(server)
             corpus.bases[slug] = f"http://{host}:{server.server_address[1]}"

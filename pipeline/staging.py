@@ -200,6 +200,12 @@ class StagedRun:
         row.update(outlet=feed.outlet, country=feed.country, language=feed.language)
         self._fetches.append(row)
 
+    def forget_validators(self) -> None:
+        """Stage this run's feed fetches without ETag/Last-Modified: the next poll is full."""
+        for row in self._fetches:
+            row["etag"] = None
+            row["last_modified"] = None
+
     def add_coverage_item(
         self, *, day: date, outlet: str, source: str, article_id: str, url: str
     ) -> None:

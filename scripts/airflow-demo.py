@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from pipeline.cli.read import print_summary
+from pipeline.config import Settings
 from pipeline.demo import serve_corpus
 from pipeline.feeds import write_csv
 from pipeline.warehouse import query
@@ -60,7 +61,7 @@ def main() -> int:
     if init.returncode != 0:
         sys.stderr.write(init.stdout + init.stderr)
         return init.returncode
-    with serve_corpus() as corpus:
+    with serve_corpus(first_port=Settings.from_env(env={}).demo_port) as corpus:
         write_csv(data / "feeds.csv", corpus.feeds)
         print(
             f"serving {len(corpus.bases)} demo outlets on 127.0.0.1 ({len(corpus.feeds)} feeds);"
@@ -105,6 +106,15 @@ def main() -> int:
             f" with errors {row[4]}); items new {row[5]}; pages {row[6]}; inserted {row[7]}"
         )
     print_summary(db)
+    rel = os.path.relpath(db, Path.cwd())
+    print(
+        "\nTry it yourself: point newsdesk at the demo database, then for example\n"
+        f"  export NEWSDESK_DB={rel}\n"
+        f"  export NEWSDESK_DATA_DIR={os.path.relpath(data, Path.cwd())}\n"
+        '  .venv/bin/newsdesk search "prisoner exchange"\n'
+        "  .venv/bin/newsdesk query \"SELECT outlet, count(*) FROM articles GROUP BY ALL\"\n"
+        "  .venv/bin/newsdesk report --from 2025-05-01 --to 2025-05-31 --out report.html"
+    )
     return 0
 
 

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -36,12 +35,6 @@ if TYPE_CHECKING:
 VERBOSE = typer.Option("--verbose", "-v", help="Debug logging.")
 FEEDS = typer.Option(help="Feed list (CSV or OPML); default $NEWSDESK_FEEDS.")
 DEMO_DB = Path("data/demo.duckdb")
-
-
-class ArchiveOption(StrEnum):
-    wayback = "wayback"
-    warc = "warc"
-    sitemap = "sitemap"
 
 
 def register(app: typer.Typer) -> None:
@@ -142,7 +135,7 @@ def demo(
     base = settings()
     s = demo_settings(base, db or OVERRIDES.get("db") or DEMO_DB)
     check_paths(s)
-    with serve_corpus() as corpus:
+    with serve_corpus(first_port=s.demo_port) as corpus:
         typer.echo(
             f"serving {len(corpus.bases)} demo outlets on 127.0.0.1 ({len(corpus.feeds)} feeds)"
         )
@@ -185,7 +178,7 @@ def watch(
         # Like `newsdesk demo`: its own database, so loopback feeds never mix with real ones.
         s = demo_settings(s, db or OVERRIDES.get("db") or DEMO_DB)
         check_paths(s)
-        with serve_corpus() as corpus:
+        with serve_corpus(first_port=s.demo_port) as corpus:
             report = watch_feeds(s, corpus.feeds, max_cycles=max_cycles, until=stop_at)
     else:
         check_paths(s)
@@ -233,8 +226,8 @@ def backfill(
     date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (UTC).")],
     date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (inclusive).")],
     source: Annotated[
-        ArchiveOption, typer.Option(help="Archive to read: wayback, warc or sitemap.")
-    ] = ArchiveOption.wayback,
+        str, typer.Option(help="Archive to read: wayback, warc or sitemap.")
+    ] = "wayback",
     feeds: Annotated[
         Path | None,
         typer.Option(help="Feed list (CSV or OPML); default $NEWSDESK_FEEDS. For warc: outlets."),
@@ -253,30 +246,32 @@ def backfill(
     verbose: Annotated[bool, VERBOSE] = False,
 ) -> None:
     """Backfill past days from archives; coverage per day lands in `coverage_days`."""
-    from pipeline.backfill import run_backfill
+    from pipeline.backfill import ARCHIVES, run_backfill
     from pipeline.feeds import load_feeds
     from pipeline.sources.base import Window, parse_day
 
+    if source not in ARCHIVES:
+        raise UsageError(f"--source {source!r}: expected one of {', '.join(ARCHIVES)}")
     setup_logging(verbose)
     s = settings(**({"feeds_path": feeds} if feeds else {}))
     window = Window(parse_day(date_from, "--from"), parse_day(date_to, "--to"))
     domain_list = [d.strip() for d in (domains or "").split(",") if d.strip()]
     paths: list[Path] = []
-    if source is ArchiveOption.warc:
+    if source == "warc":
         from pipeline.sources.warc import expand_paths
 
         if not warc:
             raise UsageError("--source warc needs --warc PATH_OR_GLOB")
         paths = expand_paths(warc)
     elif warc:
-        raise UsageError(f"--warc is only read with --source warc (not {source.value})")
+        raise UsageError(f"--warc is only read with --source warc (not {source})")
     # A warc backfill filters by the feed list only when one is named explicitly.
-    use_feeds = source is not ArchiveOption.warc or feeds is not None
+    use_feeds = source != "warc" or feeds is not None
     feed_list = load_feeds(s.feeds_path) if use_feeds else []
     check_paths(s)
     with progress_bars() as tick:
         report = run_backfill(
-            s, window=window, source=source.value, feeds=feed_list, warc=paths,
+            s, window=window, source=source, feeds=feed_list, warc=paths,
             domains=domain_list, now=datetime.now(UTC), redo=redo, progress=tick,
         )  # fmt: skip
     print_backfill(report, window, s)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime
@@ -49,8 +49,12 @@ async def stage_source(
     progress: Progress | None = None,
     observe: FeedObserver | None = None,
     redo: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> PassResult:
-    """Run every unit of `source`: stage each one, and merge it at once when `merge`."""
+    """Run every unit of `source`: stage each one, and merge it at once when `merge`.
+
+    When `stop()` turns true, the unit in flight drops its unfinished pages, stages and merges
+    what it finished, and no further unit starts."""
     state = await asyncio.to_thread(
         read_state, settings.db_path, wait_seconds=settings.lock_wait_seconds
     )
@@ -73,17 +77,21 @@ async def stage_source(
             )
             run = PassContext(
                 settings=settings, source=source, env=env, now=now, pool=executor, merge=merge,
-                result=result, progress=progress, observe=observe,
+                result=result, progress=progress, observe=observe, stop=stop,
             )  # fmt: skip
             async for unit in source.units(env):
                 if isinstance(unit, Counted):
                     count_event(result.totals, unit)
                     continue
+                if stop is not None and stop():
+                    break
                 one = UnitPass(run, unit)
                 await one.consume()
                 one.finish()
                 if merge:
                     await asyncio.to_thread(_merge_into, settings, result, now=now)
+                if one.stopped:
+                    break
     finally:
         if own_pool:
             executor.shutdown(wait=True, cancel_futures=True)
@@ -138,12 +146,13 @@ def run_source(
     progress: Progress | None = None,
     observe: FeedObserver | None = None,
     redo: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> PassResult:
     """The pass, synchronously: every command and task that ingests anything ends here."""
     return asyncio.run(
         stage_source(
             settings, source, now=now or datetime.now(UTC), merge=merge, pool=pool,
-            progress=progress, observe=observe, redo=redo,
+            progress=progress, observe=observe, redo=redo, stop=stop,
         )
     )  # fmt: skip
 

@@ -7,6 +7,7 @@ failed" guard of newsdesk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import secrets
@@ -43,6 +44,7 @@ from pipeline.warehouse import (
 )
 
 log = logging.getLogger(__name__)
+STOP_POLL_SECONDS = 0.1
 
 # (event, label, n): "unit" starts a unit, "feed" and "page" advance it, "done" ends it.
 Progress = Callable[[str, str, int], None]
@@ -99,6 +101,7 @@ class PassContext:
     result: PassResult
     progress: Progress | None = None
     observe: FeedObserver | None = None
+    stop: Callable[[], bool] | None = None  # asked to stop: abandon pages in flight, keep the rest
     claimed: set[str] = field(default_factory=set)
 
     @property
@@ -128,21 +131,47 @@ class UnitPass:
         self.tasks: set[asyncio.Task[None]] = set()
         self.attempted = 0
         self.broken = 0
+        self.stopped = False
 
     async def consume(self) -> None:
         started = time.monotonic()
         self.run.tick("unit", self.unit.label, 0)
+        body = asyncio.create_task(self._consume())
         try:
-            async for event in self.unit.events:
-                await self.on_event(event)
-            await asyncio.gather(*self.tasks)
+            while not body.done():
+                await asyncio.wait({body}, timeout=STOP_POLL_SECONDS)
+                if not body.done() and self.run.stop is not None and self.run.stop():
+                    self.abandon()
+                    body.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await body
+                    break
+            else:
+                body.result()  # its exception, if any
         except BaseException:
+            body.cancel()
             for task in self.tasks:
                 task.cancel()
             self.close()
             raise
         self.close()
         self.report.elapsed_s = time.monotonic() - started
+
+    async def _consume(self) -> None:
+        async for event in self.unit.events:
+            await self.on_event(event)
+        await asyncio.gather(*self.tasks)
+
+    def abandon(self) -> None:
+        """Stop now: pages in flight are dropped, fetched again next time; the rest is kept."""
+        in_flight = [t for t in self.tasks if not t.done()]
+        for task in in_flight:
+            task.cancel()
+        self.stopped = True
+        self.report.skip("abandoned_on_stop", len(in_flight))
+        # Their feeds must not answer 304 next time, or the dropped items would never return.
+        self.staged.forget_validators()
+        log.info("stop requested: %d pages in flight abandoned", len(in_flight))
 
     async def on_event(self, event: object) -> None:
         totals = self.run.result.totals
