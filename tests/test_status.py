@@ -67,7 +67,7 @@ def test_status_shows_failing_and_silent_feeds_and_the_runs_with_skip_reasons(
     assert status.problems == 2
     assert len(status.runs) == 2
     first = read_status(settings.db_path, runs=3).runs[-1]
-    assert first["feeds_error"] == 1 and first["skipped"] == {"page_failed": 1}
+    assert first["feeds_error"] == 1 and first["skipped"] == {"page_http": 1}
     with connect(settings.db_path, read_only=True) as con:
         per_feed = con.execute(
             "SELECT count(*), count(DISTINCT run_id) FROM feed_fetches"

@@ -312,7 +312,8 @@ class UnitPass:
                 taxonomy_dir=taxonomy,
             )  # fmt: skip
             if page.error:
-                kind = "transient" if page.transient else "failed"
+                # By the typed reason: page_http (404, 410 ...), page_robots, page_transient ...
+                kind = page.error_kind or "broken"
                 self.report.skip(f"page_{kind}", feed=item.feed_url)
         loop = asyncio.get_running_loop()
         article, outcome = await loop.run_in_executor(run.pool, process_job, job)
