@@ -1,4 +1,8 @@
-"""Stage a run's records as Parquet under `staging/<run_id>/` for the single-writer loader."""
+"""Stage a run's records as Parquet under `staging/<run_id>/` for the single-writer loader.
+
+The Parquet schemas and writer live in `parquet.py`, imported when a run writes: reading the
+markers (`READY`, stale runs) and the CLI stay free of pyarrow.
+"""
 
 from __future__ import annotations
 
@@ -12,90 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from pipeline.models import Article, Feed, FeedFetch, RunReport
-
-_TS = pa.timestamp("us", tz="UTC")
-
-ARTICLE_SCHEMA = pa.schema(
-    [
-        ("article_id", pa.string()),
-        ("url", pa.string()),
-        ("canonical_url", pa.string()),
-        ("feed_url", pa.string()),
-        ("outlet", pa.string()),
-        ("title", pa.string()),
-        ("author", pa.string()),
-        ("published_at", _TS),
-        ("fetched_at", _TS),
-        ("language", pa.string()),
-        ("text", pa.string()),
-        ("summary", pa.string()),
-        ("word_count", pa.int32()),
-        ("content_hash", pa.string()),
-        ("text_source", pa.string()),
-        ("run_id", pa.string()),
-        ("sitename", pa.string()),
-        ("http_status", pa.int32()),
-        ("page_error", pa.string()),
-        ("page_retry", pa.bool_()),
-        ("is_conflict", pa.bool_()),
-        ("conflict_score", pa.float64()),
-        ("tagger_version", pa.string()),
-    ]
-)
-TAG_SCHEMA = pa.schema(
-    [
-        ("article_id", pa.string()),
-        ("kind", pa.string()),
-        ("value", pa.string()),
-        ("code", pa.string()),
-        ("score", pa.float64()),
-        ("evidence", pa.string()),
-    ]
-)
-FETCH_SCHEMA = pa.schema(
-    [
-        ("feed_url", pa.string()),
-        ("run_id", pa.string()),
-        ("fetched_at", _TS),
-        ("http_status", pa.int32()),
-        ("outcome", pa.string()),
-        ("error", pa.string()),
-        ("items_seen", pa.int32()),
-        ("items_new", pa.int32()),
-        ("elapsed_ms", pa.int32()),
-        ("etag", pa.string()),
-        ("last_modified", pa.string()),
-        ("title", pa.string()),
-        ("outlet", pa.string()),
-        ("country", pa.string()),
-        ("language", pa.string()),
-    ]
-)
-# Backfill coverage: item rows (article_id set) and per-day rows (captures read, errors met).
-COVERAGE_SCHEMA = pa.schema(
-    [
-        ("day", pa.date32()),
-        ("outlet", pa.string()),
-        ("source", pa.string()),
-        ("article_id", pa.string()),
-        ("url", pa.string()),
-        ("captures", pa.int32()),
-        ("errors", pa.int32()),
-    ]
-)
-CHECKPOINT_SCHEMA = pa.schema(
-    [
-        ("source", pa.string()),
-        ("unit", pa.string()),
-        ("day", pa.date32()),
-        ("run_id", pa.string()),
-    ]
-)
-
 
 log = logging.getLogger(__name__)
 
@@ -238,21 +159,27 @@ class StagedRun:
 
     def flush(self) -> None:
         """Write buffered articles and tags as the next part (also when empty, once)."""
+        from pipeline.staging import parquet
+
         if not self._articles and self._part > 0:
             return
         name = f"{self._part:05d}.parquet"
-        _write(self.path / f"articles-{name}", self._articles, ARTICLE_SCHEMA)
-        _write(self.path / f"tags-{name}", self._tags, TAG_SCHEMA)
+        parquet.write(self.path / f"articles-{name}", self._articles, parquet.ARTICLE_SCHEMA)
+        parquet.write(self.path / f"tags-{name}", self._tags, parquet.TAG_SCHEMA)
         self.articles_written += len(self._articles)
         self._articles, self._tags = [], []
         self._part += 1
 
     def finish(self, report: RunReport, *, source: str, started_at: datetime) -> Path:
+        from pipeline.staging import parquet
+
         self.flush()
-        _write(self.path / "fetches.parquet", self._fetches, FETCH_SCHEMA)
+        parquet.write(self.path / "fetches.parquet", self._fetches, parquet.FETCH_SCHEMA)
         if self._coverage is not None:
-            _write(self.path / "checkpoints.parquet", self._checkpoints, CHECKPOINT_SCHEMA)
-            _write(self.path / "coverage.parquet", self._coverage, COVERAGE_SCHEMA)
+            parquet.write(
+                self.path / "checkpoints.parquet", self._checkpoints, parquet.CHECKPOINT_SCHEMA
+            )
+            parquet.write(self.path / "coverage.parquet", self._coverage, parquet.COVERAGE_SCHEMA)
         meta = {
             "run_id": self.run_id,
             "source": source,
@@ -262,13 +189,6 @@ class StagedRun:
         _atomic_text(self.path / "run.json", json.dumps(meta, indent=2, default=str))
         _atomic_text(self.path / READY_MARKER, self.run_id)
         return self.path
-
-
-def _write(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
-    table = pa.Table.from_pylist(rows, schema=schema)
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    tmp.replace(path)
 
 
 def _atomic_text(path: Path, text: str) -> None:
