@@ -329,7 +329,8 @@ def test_fused_score_equals_the_feature_vector_score(tagger: Tagger) -> None:
     for row in rows:
         title, text = str(row.get("title") or ""), str(row.get("text") or "")
         t, b, _ = tagger.zones(title, text)
-        fused = sigmoid(tagger._model.bias + linear(tagger._weights, tagger._share_weights, t, b))
+        bias, weights, share_weights = tagger._main
+        fused = sigmoid(bias + linear(weights, share_weights, t, b))
         assert fused == tagger._score(feature_vector(t, b))
 
 
@@ -337,12 +338,16 @@ def test_cyrillic_offsets_apply_only_to_mostly_cyrillic_text(tagger: Tagger) -> 
     english = tagger.tag(ISTANBUL_TITLE, ISTANBUL_TEXT)
     assert english.score == round(tagger._score(tagger.features(ISTANBUL_TITLE, ISTANBUL_TEXT)), 4)
     title, text = "Переговоры в Стамбуле", "Делегации обсудили перемирие и обмен пленными."
-    base, _, lexicon = tagger.model_inputs(title, text)
+    base, x, lexicon = tagger.model_inputs(title, text)
     assert lexicon == "cyr"
     quoted = "Delegates discussed a ceasefire («перемирие») and an exchange of prisoners of war."
     assert tagger.model_inputs("Talks in Istanbul", quoted)[2] != "cyr"
-    assert any(name.startswith("cyr:") for name in tagger._model.weights)
+    offsets = {k[4:]: v for k, v in tagger._model.weights.items() if k.startswith("cyr:")}
+    assert offsets
+    # The fused per-lexicon sum equals main log-odds plus the offsets over the feature dict.
+    expected = base + offsets["__bias__"] + sum(v * offsets.get(k, 0.0) for k, v in x.items())
     t, b, _ = tagger.zones(title, text)
+    assert tagger._z(t, b, "cyr") == pytest.approx(expected, abs=1e-9)
     assert tagger.tag(title, text).score == round(sigmoid(tagger._z(t, b, "cyr")), 4)
     assert sigmoid(base) != sigmoid(tagger._z(t, b, "cyr"))
 

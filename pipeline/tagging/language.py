@@ -8,15 +8,20 @@ groups (`aliases` in the entity files, any script) are matched in every lexicon.
    Ukrainian terms together (short texts do not tell them apart; the lexicons are built as a
    pair), mostly Arabic with the Arabic terms, whatever language it was labelled with.
 2. Otherwise the given language (ISO 639-1, "de-AT" counts as "de") when it has a lexicon.
-3. Otherwise the language whose function words ("der", "und", "les", "ve", "the") are most
-   frequent in the title and the start of the body, when it clearly leads.
+3. Otherwise the language whose function words ("der", "und", "les", "ve", "the") are found
+   in the title and the start of the body, when no other language's are, or it has at least
+   twice the hits of the next.
 4. Otherwise (a short headline of names and nouns, a language without a lexicon, or no
    clear lead) every lexicon at once: what the tagger did before it knew languages.
 """
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import ahocorasick_rs
+
+from pipeline.tagging.matcher import count_elements
 
 ALL = "all"
 # Lexicon name -> the terms_<lang>.csv languages it matches.
@@ -31,22 +36,24 @@ LEXICONS: dict[str, frozenset[str]] = {
 }
 _BY_LANGUAGE = {lang: name for name, langs in LEXICONS.items() for lang in langs} | {"be": "cyr"}
 
-# Frequent function words, as normalised (diacritics folded). Words shared by two languages
-# ("de", "la", "en", "un") are listed under both and so cancel out; words that are content
-# words in another language are left out (German "war"/"die", "in", "a", Spanish "no").
+# Frequent function words, as normalised (diacritics folded). Only words of one language
+# among these six: "de", "la", "en", "que", "es", "des", "an", "on", "al" (as in "al Qaeda")
+# and German "war"/"die" are left out, since they would count for two.
 _FUNCTION_WORDS = {
     "en": "the of and to is was are were for that with from this have has been by its it be "
-    "on at as which who their they he she will would not but after said an or",
-    "de": "der das und ist nicht ein eine einen einem einer den dem des sich auch mit von fur "
-    "auf bei nach wie noch uber wird wurde werden sind hat haben zum zur im vom aus oder aber "
-    "dass nur als schon seit sie er wir es ich",
-    "fr": "le les des du une est et dans pour que qui sur au aux avec ne pas par ce cette son "
-    "sa ses sont il elle ont ete plus mais leur ou de la en un",
-    "es": "el los las del y que una por con para es se su sus al lo como mas pero fue ha han "
-    "este esta entre sobre tambien de la en un",
-    "tr": "ve bir bu ile icin olarak olan gibi daha cok sonra kadar ise ancak ama her degil "
-    "oldu tarafindan uzere olan ki mi",
+    "which who their they he she would not but after said",
+    "de": "der das und ist nicht ein eine einen einem einer dem sich auch mit von fur auf bei "
+    "nach wie noch uber wird wurde werden sind hat haben zum zur im vom aus oder aber dass nur "
+    "als schon seit sie er wir ich",
+    "fr": "le les du une est et dans pour qui sur au aux avec ne pas par ce cette sa ses sont il "
+    "elle ont ete plus mais leur ou",
+    "es": "el los las del y una por con para su sus lo como mas pero fue ha han este esta sobre "
+    "tambien",
+    "tr": "ve bir bu ile icin olarak olan gibi daha cok sonra kadar ise ancak ama her degil oldu "
+    "tarafindan uzere ki etti edildi oldugu ilk iki yilinda veya",
 }
+# Letters only one of these languages writes (before folding): a hit each when present.
+_LETTERS = {"tr": "ığİ", "de": "ßä", "es": "ñ¿¡", "fr": "èêàœ"}
 _WORD_LANGS: list[str] = []
 _KEYS: list[bytes] = []
 for _lang, _words in _FUNCTION_WORDS.items():
@@ -54,7 +61,8 @@ for _lang, _words in _FUNCTION_WORDS.items():
         _WORD_LANGS.append(_lang)
         _KEYS.append(f" {_word} ".encode())
 _AUTOMATON = ahocorasick_rs.BytesAhoCorasick(_KEYS)
-SAMPLE_BYTES = 1500  # of the body: enough function words, a fixed cost on long articles
+_FIRST = itemgetter(0)
+SAMPLE_BYTES = 1000  # of the body: enough function words, a fixed cost on long articles
 _LANGS = tuple(_FUNCTION_WORDS)
 
 
@@ -76,35 +84,49 @@ def script_lexicon(title: bytes, body: bytes) -> str | None:
     return None
 
 
-def function_word_counts(title: bytes, body: bytes) -> dict[str, int]:
-    """Hits of each language's function words in the title and the start of the body."""
+def function_word_counts(title: bytes, body: bytes, raw: str = "") -> dict[str, int]:
+    """Hits of each language's function words in the title and the start of the body.
+
+    `raw`: the same text before normalisation, whose language-specific letters (Turkish ı and
+    ğ, German ß ...) count as one hit each; folding turns them into plain Latin letters.
+    """
     counts = dict.fromkeys(_LANGS, 0)
-    for text in (title, body[:SAMPLE_BYTES]):
-        for index, _, _ in _AUTOMATON.find_matches_as_indexes(text):
-            counts[_WORD_LANGS[index]] += 1
+    hits: dict[int, int] = {}
+    # One scan of title and body start (prepared texts start and end with a space each).
+    count_elements(
+        hits, map(_FIRST, _AUTOMATON.find_matches_as_indexes(title + body[:SAMPLE_BYTES]))
+    )
+    for index, n in hits.items():
+        counts[_WORD_LANGS[index]] += n
+    if raw and not raw.isascii():
+        for lang, letters in _LETTERS.items():
+            counts[lang] += sum(1 for letter in letters if letter in raw)
     return counts
 
 
-def detect_lexicon(title: bytes, body: bytes) -> str:
+def detect_lexicon(title: bytes, body: bytes, raw: str = "") -> str:
     """The lexicon for prepared texts of unknown language (rules 1, 3 and 4 above)."""
     by_script = script_lexicon(title, body)
     if by_script is not None:
         return by_script
-    counts = function_word_counts(title, body)
+    counts = function_word_counts(title, body, raw)
     ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
     (best, top), (_, second) = ranked[0], ranked[1]
-    # Two hits with twice the runner-up's, or a single unopposed hit in a headline.
-    if (top >= 2 and top >= 2 * second) or (top == 1 and second == 0 and len(body) < 3):
+    # Unopposed, or at least twice the runner-up's hits.
+    if top >= 1 and (second == 0 or top >= 2 * second):
         return best
     return ALL
 
 
-def choose_lexicon(language: str | None, title: bytes, body: bytes) -> str:
-    """The lexicon for prepared title and body bytes, given the text's language if known."""
+def choose_lexicon(language: str | None, title: bytes, body: bytes, raw: str = "") -> str:
+    """The lexicon for prepared title and body bytes, given the text's language if known.
+
+    `raw`: title and start of body before normalisation (see `function_word_counts`).
+    """
     if language:
         name = _BY_LANGUAGE.get(language.strip().lower()[:2])
         by_script = script_lexicon(title, body)
         if by_script is not None:
             return by_script
         return name if name is not None else ALL
-    return detect_lexicon(title, body)
+    return detect_lexicon(title, body, raw)

@@ -24,7 +24,7 @@ def _count_py(counts: dict[int, int], keys: Iterable[int]) -> None:
 
 # The C loop behind Counter.update, without Counter.__init__'s Python-level checks (half the
 # cost of counting a text's hits); _count_py is the same thing in Python.
-_count_elements: Callable[[dict[int, int], Iterable[int]], None] = getattr(
+count_elements: Callable[[dict[int, int], Iterable[int]], None] = getattr(
     collections, "_count_elements", _count_py
 )
 
@@ -144,7 +144,7 @@ class Matcher:
         """Hit counts of plain entries, and placed hits (stems, positional concepts)."""
         hits = self._automaton.find_matches_as_indexes(padded)
         counts: dict[int, int] = {}
-        _count_elements(counts, map(_KEY, hits))  # counted in C; nearly every hit is plain
+        count_elements(counts, map(_KEY, hits))  # counted in C; nearly every hit is plain
         special = self._special.intersection(counts)
         if not special:
             return counts, []

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pipeline.tagging.evidence import concept_evidence, evidence, saturate, tag_order
-from pipeline.tagging.language import LEXICONS, choose_lexicon
+from pipeline.tagging.language import LEXICONS, SAMPLE_BYTES, choose_lexicon
 from pipeline.tagging.matcher import Matcher
 from pipeline.tagging.normalize import prepare
 from pipeline.tagging.result import Tag, TagResult
@@ -45,6 +45,32 @@ def _prepare(title: str | None, text: str | None) -> tuple[tuple[bytes, int], tu
     return (prepare(title) if title else _EMPTY), (prepare(text) if text else _EMPTY)
 
 
+# bias, feature group -> (title, body, density) weights, (title, body) share weights
+_Table = tuple[float, dict[str, tuple[float, float, float]], tuple[float, float]]
+
+
+def _offsets(weights: dict[str, float], lexicon: str) -> dict[str, float]:
+    """A lexicon's offset rows of model.csv, without their "<lexicon>:" prefix."""
+    prefix = f"{lexicon}:"
+    return {k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)}
+
+
+def _table(weights: dict[str, float], bias: float, offsets: dict[str, float]) -> _Table:
+    """Main weights plus a lexicon's offsets (none: the main model) in `linear`'s layout."""
+
+    def w(name: str) -> float:
+        return weights.get(name, 0.0) + offsets.get(name, 0.0)
+
+    groups = {name[2:] for name in (*weights, *offsets) if name[:2] in {"t:", "b:", "d:"}}
+    table = {f: (w("t:" + f), w("b:" + f), w("d:" + f)) for f in groups}
+    return bias + offsets.get("__bias__", 0.0), table, (w("s:title"), w("s:body"))
+
+
+def _sample(title: str | None, text: str | None) -> str:
+    """Title and start of body as written, for the letters language detection reads."""
+    return f"{title or ''} {(text or '')[:SAMPLE_BYTES]}"
+
+
 _ENTITY_KINDS = frozenset({"event", "actor", "place"})
 
 
@@ -71,26 +97,20 @@ class Tagger:
         self._topic_names = {c.id: c.name for c in self._concepts if c.kind == "topic"}
         self._conflict_names = {c.id: c.name for c in self._concepts if c.kind == "conflict"}
         weights = self._model.weights
-        groups = {name[2:] for name in weights if name[:2] in {"t:", "b:", "d:"}}
-        self._weights = {
-            f: (weights.get("t:" + f, 0.0), weights.get("b:" + f, 0.0), weights.get("d:" + f, 0.0))
-            for f in groups
-        }
         # A peace-process story is conflict-related even without a violence word: its log-odds
         # are raised to just above the threshold's (a floor, not a weight: see peace_process).
         threshold = self._model.threshold
         self._peace_floor = math.log(threshold / (1 - threshold)) + PEACE_MARGIN
-        self._share_weights = (weights.get("s:title", 0.0), weights.get("s:body", 0.0))
-        # Offsets per lexicon ("cyr:", "de:" ... rows of model.csv), fitted on labelled text in
-        # that language with the main weights fixed (bench/eval_tagger.py fit-offsets).
-        self._offsets: dict[str, tuple[float, list[tuple[str, float]]]] = {}
-        for lexicon in LEXICONS:
-            rows = {
-                k[len(lexicon) + 1 :]: v for k, v in weights.items() if k.startswith(f"{lexicon}:")
-            }
-            if rows:
-                bias = rows.pop("__bias__", 0.0)
-                self._offsets[lexicon] = (bias, sorted(rows.items()))
+        # Per lexicon: bias, (title, body, density) weights per feature group, share weights.
+        # Offsets ("cyr:", "de:" ... rows of model.csv, fitted on labelled text in that language
+        # with the main weights fixed: bench/eval_tagger.py fit-offsets) are added in, so every
+        # lexicon scores by the same fused sum.
+        self._main = _table(weights, self._model.bias, {})
+        self._tables = {
+            lexicon: _table(weights, self._model.bias, offsets)
+            for lexicon in LEXICONS
+            if (offsets := _offsets(weights, lexicon))
+        }
         self._infos = [
             _Info(
                 c.kind,
@@ -160,14 +180,15 @@ class Tagger:
 
     def lexicon(self, title: str | None, text: str | None, language: str | None = None) -> str:
         """The lexicon a text is matched with (see language.py)."""
-        return choose_lexicon(language, *(p for p, _ in _prepare(title, text)))
+        (pt, _), (pb, _) = _prepare(title, text)
+        return choose_lexicon(language, pt, pb, _sample(title, text))
 
     def zones(
         self, title: str | None, text: str | None, language: str | None = None
     ) -> tuple[Zone, Zone, str]:
         """The title and body zones of a text, and the lexicon they were read with."""
         (pt, nt), (pb, nb) = _prepare(title, text)
-        lexicon = choose_lexicon(language, pt, pb)
+        lexicon = choose_lexicon(language, pt, pb, _sample(title, text))
         reader = self._readers.get(lexicon) or self._reader(lexicon)
         return reader.read(pt, nt), reader.read(pb, nb), lexicon
 
@@ -187,17 +208,9 @@ class Tagger:
         return total
 
     def _z(self, t: Zone, b: Zone, lexicon: str) -> float:
-        """The model's log-odds for a text: bias + weights, plus its lexicon's offsets if any."""
-        offsets = self._offsets.get(lexicon)
-        if offsets is not None:
-            # The offsets need the feature dict: build it once and sum the main weights over it
-            # too (same sum as `linear`), rather than summing twice.
-            x = feature_vector(t, b)
-            bias, weights = offsets
-            return (
-                self._model.bias + self._dot(x) + bias + sum(w * x.get(k, 0.0) for k, w in weights)
-            )
-        return self._model.bias + linear(self._weights, self._share_weights, t, b)
+        """The model's log-odds for a text: bias + weights, with its lexicon's offsets if any."""
+        bias, weights, share_weights = self._tables.get(lexicon) or self._main
+        return bias + linear(weights, share_weights, t, b)
 
     def model_inputs(
         self, title: str | None, text: str | None, language: str | None = None
