@@ -135,11 +135,15 @@ def off_topic_rows(rows: Sequence[dict[str, Any]]) -> np.ndarray:
 def show(report: dict[str, Any], title: str) -> None:
     print(f"== {title}")
     rows = [("overall", report["overall"]), *report["by_source"].items()]
-    print(f"{'source':10} {'n':>5} {'prec':>7} {'recall':>7} {'f1':>7} {'fp_rate':>8}")
+    for key in ("by_language", "by_language_set"):
+        if len(report.get(key) or {}) > 1 or key == "by_language_set":
+            rows += list((report.get(key) or {}).items())
+    print(f"{'group':14} {'n':>5} {'prec':>7} {'recall':>7} {'f1':>7} {'fp_rate':>8}")
     for name, f in rows:
         cells = [f.get(k) for k in ("precision", "recall", "f1", "fp_rate")]
-        text = " ".join(f"{'-' if c is None else f'{c:.3f}':>7}" for c in cells)
-        print(f"{name:10} {f['n']:>5} {text}")
+        # "n/a": the metric has no denominator (no positives, or no negatives).
+        text = " ".join(f"{'n/a' if c is None else f'{c:.3f}':>7}" for c in cells)
+        print(f"{name:14} {f['n']:>5} {text}")
 
 
 def cross_validate(tagger: Tagger, rows: list[dict[str, Any]], l2: float = L2) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Precision, recall and F1 of `is_conflict` against labelled rows, overall and per source."""
+"""Precision, recall and F1 of `is_conflict` on labelled rows: overall, per source and language."""
 
 from __future__ import annotations
 
@@ -43,12 +43,7 @@ def score_predictions(
     pairs: Iterable[tuple[str, bool, bool]],
 ) -> dict[str, Any]:
     """Figures from (source, label, predicted) triples: overall and per source."""
-    counts: dict[str, list[int]] = {}
-    for source, label, predicted in pairs:
-        for key in ("__all__", source):
-            c = counts.setdefault(key, [0, 0, 0, 0])
-            index = (0 if predicted else 2) if label else (1 if predicted else 3)
-            c[index] += 1
+    counts = _count(pairs)
     overall = _figures(*counts.pop("__all__", [0, 0, 0, 0]))
     return {
         "overall": overall,
@@ -56,14 +51,47 @@ def score_predictions(
     }
 
 
+def _count(pairs: Iterable[tuple[str, bool, bool]]) -> dict[str, list[int]]:
+    """[tp, fp, fn, tn] per group, and for all rows under "__all__"."""
+    counts: dict[str, list[int]] = {}
+    for group, label, predicted in pairs:
+        for key in ("__all__", group):
+            c = counts.setdefault(key, [0, 0, 0, 0])
+            index = (0 if predicted else 2) if label else (1 if predicted else 3)
+            c[index] += 1
+    return counts
+
+
+def _grouped(pairs: list[tuple[str, bool, bool]]) -> dict[str, dict[str, float | int | None]]:
+    counts = _count(pairs)
+    counts.pop("__all__", None)
+    return {group: _figures(*c) for group, c in sorted(counts.items())}
+
+
 def evaluate(tagger: Tagger, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Tag rows (`title`, `text`, `label`, optional `source`, `language`) and score them."""
-    pairs: list[tuple[str, bool, bool]] = []
+    """Tag rows (`title`, `text`, `label`, optional `source`, `language`, `set`) and score them.
+
+    The report has "overall", "by_source" and "by_language" figures (a row's language is its
+    `language` or `lang` field, else the lexicon the tagger chose for it: "en", "cyr", "all"
+    ...), plus "by_language_set" ("de/calm", "de/mixed") when rows carry a `set`. A metric
+    without its denominator (recall with no positives, fp_rate with no negatives) is None.
+    """
+    by_source: list[tuple[str, bool, bool]] = []
+    by_language: list[tuple[str, bool, bool]] = []
+    by_set: list[tuple[str, bool, bool]] = []
     for row in rows:
-        result = tagger.tag(row.get("title"), row.get("text"), row.get("language"))
-        pairs.append(
-            (str(row.get("source") or "unknown"), _truthy(row.get("label")), result.is_conflict)
-        )
-    report = score_predictions(pairs)
+        title, text = row.get("title"), row.get("text")
+        language = row.get("language") or row.get("lang")
+        result = tagger.tag(title, text, language)
+        label, predicted = _truthy(row.get("label")), result.is_conflict
+        group = str(language) if language else tagger.lexicon(title, text)
+        by_source.append((str(row.get("source") or "unknown"), label, predicted))
+        by_language.append((group, label, predicted))
+        if row.get("set"):
+            by_set.append((f"{group}/{row['set']}", label, predicted))
+    report = score_predictions(by_source)
+    report["by_language"] = _grouped(by_language)
+    if by_set:
+        report["by_language_set"] = _grouped(by_set)
     report["tagger_version"] = tagger.version
     return report

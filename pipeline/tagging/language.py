@@ -62,7 +62,7 @@ for _lang, _words in _FUNCTION_WORDS.items():
         _KEYS.append(f" {_word} ".encode())
 _AUTOMATON = ahocorasick_rs.BytesAhoCorasick(_KEYS)
 _FIRST = itemgetter(0)
-SAMPLE_BYTES = 1000  # of the body: enough function words, a fixed cost on long articles
+SAMPLE_BYTES = 400  # of the body: enough function words, a fixed cost on long articles
 _LANGS = tuple(_FUNCTION_WORDS)
 
 
