@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from pipeline.extract import clean_body, detect_language, extract_html
+from pipeline.extract import Extracted, clean_body, detect_language, extract_html
 from pipeline.models import Article, FeedItem, Tagging
 from pipeline.tagging import get_tagger
 
@@ -75,6 +75,8 @@ def assemble_text(job: TextJob) -> tuple[Article | None, str]:
         text=text, summary=item.summary, word_count=len(text.split()),
         content_hash=content_hash(text), text_source="page", run_id=job.run_id,
         tagging=tag_text(item.title, text, language, job.taxonomy_dir),
+        date_source="feed" if item.published_at else "none",
+        date_confidence="high" if item.published_at else "none",
     )  # fmt: skip
     return article, "import"
 
@@ -110,7 +112,13 @@ def assemble_article(job: PageJob) -> tuple[Article | None, str]:
     extracted = None
     page_error = job.error
     if job.body is not None and page_error is None:
-        extracted = extract_html(job.body, url=job.final_url or item.url, feed_title=item.title)
+        extracted = extract_html(
+            job.body,
+            url=job.final_url or item.url,
+            feed_title=item.title,
+            feed_published=item.published_at,
+            feed_author=item.author,
+        )
         if extracted is None:
             page_error = "no readable text on page"
         elif _is_stub(extracted.text, item.summary):
@@ -125,6 +133,7 @@ def assemble_article(job: PageJob) -> tuple[Article | None, str]:
     else:
         reason = "no_text" if page_error is None else f"no_text_{_reason_key(page_error)}"
         return None, reason
+    date_source, date_confidence = dated(item, extracted)
     article = Article(
         article_id=item.article_id,
         url=item.url,
@@ -148,8 +157,19 @@ def assemble_article(job: PageJob) -> tuple[Article | None, str]:
         page_error=None if extracted else page_error,
         page_retry=False if extracted else job.retry,
         tagging=tag_text(title, text, language, job.taxonomy_dir),
+        date_source=date_source,
+        date_confidence=date_confidence,
     )
     return article, source
+
+
+def dated(item: FeedItem, extracted: Extracted | None) -> tuple[str, str]:
+    """Where the published date came from (feed, page, url, none), and how sure that is."""
+    if item.published_at is not None:
+        return "feed", "high"
+    if extracted is not None and extracted.published_at is not None:
+        return extracted.date_source, extracted.date_confidence
+    return "none", "none"
 
 
 def _is_stub(text: str, summary: str | None) -> bool:

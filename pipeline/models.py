@@ -105,6 +105,10 @@ class Article:
     page_error: str | None = None
     page_retry: bool = False
     tagging: Tagging | None = None
+    # Where published_at came from: feed, page (metadata), url, capture (archive time) or none;
+    # and how sure that is: high, medium, low or none.
+    date_source: str | None = None
+    date_confidence: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)

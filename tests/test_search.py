@@ -96,7 +96,7 @@ def test_newsdesk_query_can_rank_with_bm25(demo: Path) -> None:
         " FROM articles WHERE score IS NOT NULL ORDER BY score DESC LIMIT 3"
     )
     result = CliRunner().invoke(
-        app, ["query", sql, "--format", "json"], env={"NEWSDESK_DB": str(demo)}
+        app, ["query", sql, "--format", "jsonl"], env={"NEWSDESK_DB": str(demo)}
     )
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if line.strip()]

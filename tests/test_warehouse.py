@@ -90,7 +90,7 @@ def test_rerun_of_the_same_staged_batch_adds_no_rows(tmp_path: Path) -> None:
     assert pending_runs(tmp_path / "staging") == []
     stage(tmp_path, "r1", batch)
     (again,) = load_staged(db, tmp_path / "staging")
-    assert (again.inserted, again.updated) == (0, 3)
+    assert (again.inserted, again.updated) == (0, 0)  # identical rows: nothing to update
     assert count(db, "SELECT count(*) FROM articles") == 3
     assert count(db, "SELECT count(*) FROM article_tags") == 3
     assert count(db, "SELECT count(*) FROM feed_fetches") == 1

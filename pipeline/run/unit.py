@@ -326,7 +326,12 @@ class UnitPass:
             return
         if article.published_at is None and found.published_fallback is not None:
             # An archive knows when it saw the item even when neither feed nor page dates it.
-            article = replace(article, published_at=found.published_fallback)
+            article = replace(
+                article,
+                published_at=found.published_fallback,
+                date_source="capture",
+                date_confidence="low",
+            )
         self.staged.add_article(article)
         self.report.articles_staged += 1
         self.report.text_sources[outcome] = self.report.text_sources.get(outcome, 0) + 1

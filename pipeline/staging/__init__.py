@@ -76,6 +76,8 @@ def _article_row(a: Article) -> dict[str, Any]:
         "is_conflict": tagging.is_conflict if tagging else None,
         "conflict_score": tagging.score if tagging else None,
         "tagger_version": tagging.version if tagging else None,
+        "date_source": a.date_source,
+        "date_confidence": a.date_confidence,
     }
 
 

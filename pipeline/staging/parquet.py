@@ -35,6 +35,8 @@ ARTICLE_SCHEMA = pa.schema(
         ("is_conflict", pa.bool_()),
         ("conflict_score", pa.float64()),
         ("tagger_version", pa.string()),
+        ("date_source", pa.string()),
+        ("date_confidence", pa.string()),
     ]
 )
 TAG_SCHEMA = pa.schema(

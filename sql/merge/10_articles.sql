@@ -8,6 +8,11 @@ ON CONFLICT (article_id) DO UPDATE SET
     title = coalesce(excluded.title, articles.title),
     author = coalesce(excluded.author, articles.author),
     published_at = coalesce(articles.published_at, excluded.published_at),
+    -- The stored date stays, and so does the note of where it came from.
+    date_source = CASE WHEN articles.published_at IS NULL THEN excluded.date_source
+                       ELSE coalesce(articles.date_source, excluded.date_source) END,
+    date_confidence = CASE WHEN articles.published_at IS NULL THEN excluded.date_confidence
+                           ELSE coalesce(articles.date_confidence, excluded.date_confidence) END,
     fetched_at = excluded.fetched_at,
     language = coalesce(excluded.language, articles.language),
     text = excluded.text,
