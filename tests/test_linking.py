@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from pipeline.linking import LinkDoc, Linker
-from pipeline.linking.linker import FEATURES, time_factor
+from pipeline.linking.linker import FEATURES, from_record, time_factor, to_record, top_candidates
 from pipeline.linking.model import default_model
 from pipeline.linking.pairs import BadLine, parse_pair, score_pairs
 from pipeline.linking.text import fold, lead, names, numbers
@@ -185,3 +186,20 @@ def test_the_shipped_model_matches_the_features() -> None:
     model = default_model()
     assert model.features == FEATURES and len(model.coefficients) == len(FEATURES)
     assert 0.0 < model.threshold < 1.0
+
+
+def test_prepared_articles_survive_storage_and_candidates_rank_by_embedding(
+    linker: Linker,
+) -> None:
+    docs = [
+        LinkDoc(text=TALKS_EN, language="en", entities=frozenset({"place:istanbul"})),
+        LinkDoc(text=TALKS_RU, language="ru", entities=frozenset({"place:istanbul"})),
+        LinkDoc(text=FLOOD_EN, language="en"),
+        LinkDoc(text=FOOTBALL_DE, language="de"),
+    ]
+    prepared = linker.prepare_many(docs)
+    stored = [from_record(to_record(p)) for p in prepared]
+    assert linker.similarity(stored[0], stored[1]) == linker.similarity(prepared[0], prepared[1])
+    matrix = np.stack([p.vector for p in prepared[1:]])
+    assert top_candidates(prepared[0].vector, matrix, k=2).tolist()[0] == 0
+    assert top_candidates(prepared[0].vector, matrix[:0], k=2).size == 0

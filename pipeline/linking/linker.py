@@ -16,9 +16,10 @@ known, scale it down beyond two days apart (not fitted: the training pairs carry
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -98,6 +99,47 @@ def time_factor(a: datetime | None, b: datetime | None) -> float:
     return max(FLOOR, 1.0 - (1.0 - FLOOR) * (days - SAME_DAYS) / FADE_DAYS)
 
 
+def to_record(p: Prepared) -> dict[str, Any]:
+    """A prepared article as plain columns (for a DuckDB/Arrow table: FLOAT[512], lists)."""
+    return {
+        "vector": p.vector.tolist(),
+        "piece_ids": p.piece_ids.tolist(),
+        "piece_values": p.piece_values.tolist(),
+        "names": sorted(p.names),
+        "numbers": sorted(p.numbers),
+        "language": p.language,
+        "published": p.published,
+    }
+
+
+def from_record(row: Mapping[str, Any]) -> Prepared:
+    """The inverse of `to_record` (name trigrams are recomputed: cheap, and not stored)."""
+    names = frozenset(row["names"] or ())
+    return Prepared(
+        vector=np.asarray(row["vector"], dtype=np.float32),
+        piece_ids=np.asarray(row["piece_ids"] or (), dtype=np.int32),
+        piece_values=np.asarray(row["piece_values"] or (), dtype=np.float32),
+        names=names,
+        name_grams=tx.trigrams(frozenset(n for n in names if ":" not in n)),
+        numbers=frozenset(row["numbers"] or ()),
+        language=row["language"],
+        published=row["published"],
+    )
+
+
+def top_candidates(vector: Vectors, matrix: Vectors, *, k: int = 20) -> npt.NDArray[np.int64]:
+    """Rows of `matrix` (unit embeddings of the articles in the time window) closest to
+    `vector`, best first: the embedding carries most of the similarity, so the full score is
+    only computed for these."""
+    if len(matrix) == 0:
+        return np.empty(0, dtype=np.int64)
+    cosines = matrix @ vector
+    k = min(k, len(cosines))
+    top = np.argpartition(-cosines, k - 1)[:k]
+    order: npt.NDArray[np.int64] = top[np.argsort(-cosines[top], kind="stable")].astype(np.int64)
+    return order
+
+
 class Linker:
     """Prepares articles once and scores pairs; the one code path for pairs and stories."""
 
@@ -106,7 +148,6 @@ class Linker:
         if self.model.features != FEATURES:
             raise ValueError(f"model features {self.model.features} are not {FEATURES}")
         self._encoder = embedder
-        self._weights = np.asarray(self.model.coefficients, dtype=np.float64)
 
     @property
     def threshold(self) -> float:
@@ -121,14 +162,14 @@ class Linker:
         for doc, vector in zip(docs, vectors, strict=True):
             full = f"{doc.title}\n{doc.text}" if doc.title else doc.text
             ids, values = _pieces(sp.encode(full, out_type=int))
-            names = tx.names(full) | {e for e in doc.entities}
+            found = tx.names(full)
             out.append(
                 Prepared(
                     vector=vector,
                     piece_ids=ids,
                     piece_values=values,
-                    names=names,
-                    name_grams=tx.trigrams(tx.names(full)),
+                    names=found | doc.entities,
+                    name_grams=tx.trigrams(found),
                     numbers=tx.numbers(full),
                     language=(doc.language or "").lower()[:2] or None,
                     published=doc.published,
