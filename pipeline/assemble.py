@@ -5,19 +5,17 @@ Runs in worker processes: everything here is CPU-bound and picklable in and out.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from pipeline.dedup import content_hash
 from pipeline.extract import Extracted, clean_body, detect_language, extract_html
 from pipeline.models import Article, FeedItem, Tagging
 from pipeline.tagging import get_tagger
 
 # A page text shorter than this is a stub (video page, paywall teaser): the summary is better.
 MIN_PAGE_WORDS = 40
-_WS = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,12 +82,6 @@ def assemble_text(job: TextJob) -> tuple[Article | None, str]:
 def retag_article(job: TagJob) -> Article:
     a = job.article
     return replace(a, tagging=tag_text(a.title, a.text, a.language, job.taxonomy_dir))
-
-
-def content_hash(text: str) -> str:
-    """Hash of the text with case, Unicode form and spacing normalised: exact-duplicate key."""
-    norm = _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:32]
 
 
 def tag_text(

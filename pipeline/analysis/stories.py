@@ -1,20 +1,18 @@
-"""Duplicates and stories: MinHash signatures per article, assigned to stories incrementally.
+"""Stories: articles linked as copies or as reports of one event, assigned incrementally.
 
 Two articles are linked when they are copies (same content hash, or word 3-gram MinHash above
-`NEAR_DUP`, found with LSH) or when they report the same event: close in time, sharing tagged
-entities and vocabulary (see `_same_event`). A story is a connected component of those links, so
-the partition does not depend on the order articles arrive in: a live run, a backfill or a
-one-shot rebuild over the same articles give the same stories (and the same story ids: a story is
-named after its earliest article).
+`NEAR_DUP`, found with LSH over the signatures of `pipeline.dedup`) or when they report the same
+event: close in time, sharing tagged entities and vocabulary (see `_same_event`). A story is a
+connected component of those links, so the partition does not depend on the order articles
+arrive in: a live run, a backfill or a one-shot rebuild over the same articles give the same
+stories (and the same story ids: a story is named after its earliest article).
 """
 
 from __future__ import annotations
 
 import csv
-import re
-import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -23,28 +21,15 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import numpy.typing as npt
-from datasketch import LeanMinHash, MinHash, MinHashLSH  # type: ignore[import-untyped]
+from datasketch import LeanMinHash, MinHashLSH  # type: ignore[import-untyped]
 
-NUM_PERM = 64
-SEED = 7
-SCHEME = "affine32"
+from pipeline.dedup import NEAR_DUP, NUM_PERM, SCHEME, SEED
+from pipeline.dedup import update_signatures as update_signatures  # for analysis.after_load
+from pipeline.queries import load_query
+
 WINDOW = timedelta(days=3)
 EVENT_HOURS = 24.0  # same-event links (not copies) need articles this close in time
-NEAR_DUP = 0.5  # estimated Jaccard of word 3-grams above which an article is a copy
 ENTITY_KINDS = ("actor", "place", "conflict", "event")
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Frequent words that say nothing about the event (English, where most demo and wire text is).
-_STOP = frozenset(
-    """also after again against among because been before being between both could does doing
-    during each from further have having here into itself just more most other over same should
-    some such than that their theirs them then there these they this those through under until
-    very were what when where which while will with would your said says told according
-    about year years week weeks today yesterday monday tuesday wednesday thursday friday
-    saturday sunday people percent""".split()  # noqa: SIM905
-)
-
-Signature = npt.NDArray[np.uint64]
 
 
 @lru_cache(maxsize=4)
@@ -70,83 +55,6 @@ def entity_weight(key: str, weights: Mapping[str, float]) -> float:
     if kind == "event":
         return 0.5
     return weights.get(key, 1.0)
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens (any script)."""
-    return _WORD.findall(text.casefold())
-
-
-def _minhash(items: Iterable[str]) -> Signature:
-    mh = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=zlib.crc32, scheme=SCHEME)
-    batch = [s.encode("utf-8") for s in set(items)]
-    if batch:
-        mh.update_batch(batch)
-    values: Signature = np.asarray(mh.hashvalues, dtype=np.uint64)
-    return values
-
-
-def signatures(title: str | None, text: str) -> tuple[Signature, Signature]:
-    """(3-gram MinHash, content-word MinHash) of an article's title and text."""
-    words = tokens(f"{title or ''}\n{text}")
-    grams = [" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))]
-    content = [w for w in words if len(w) > 3 and not w.isdigit() and w not in _STOP]
-    return _minhash(grams), _minhash(content)
-
-
-def jaccard(a: Signature, b: Signature) -> float:
-    """Estimated Jaccard similarity of the sets behind two MinHash signatures."""
-    return float(np.mean(a == b))
-
-
-# --- signatures table -------------------------------------------------------------------------
-
-_PENDING_SIGNATURES = """
-SELECT a.article_id, a.title, a.text, a.content_hash, coalesce(a.published_at, a.first_seen_at),
-    (SELECT list(DISTINCT t.kind || ':' || coalesce(t.code, t.value) ORDER BY 1)
-     FROM article_tags AS t
-     WHERE t.article_id = a.article_id AND t.kind IN ('actor', 'place', 'conflict', 'event'))
-FROM articles AS a
-LEFT JOIN article_signatures AS s USING (article_id)
-WHERE s.article_id IS NULL OR s.content_hash <> a.content_hash
-"""
-
-
-def update_signatures(con: duckdb.DuckDBPyConnection, *, batch: int = 2000) -> int:
-    """Compute signatures for articles without one (or whose text changed); returns how many."""
-    import pyarrow as pa
-
-    cursor = con.execute(_PENDING_SIGNATURES)
-    done = 0
-    while rows := cursor.fetchmany(batch):
-        ids, hashes, shingles, words, entities, seen = [], [], [], [], [], []
-        for article_id, title, text, content_hash, seen_at, ents in rows:
-            grams, content = signatures(title, text)
-            ids.append(article_id)
-            hashes.append(content_hash)
-            shingles.append(grams)
-            words.append(content)
-            entities.append(ents or [])
-            seen.append(seen_at)
-        table = pa.table(
-            {
-                "article_id": ids,
-                "content_hash": hashes,
-                "shingles": pa.array([s.tolist() for s in shingles], pa.list_(pa.uint64())),
-                "words": pa.array([w.tolist() for w in words], pa.list_(pa.uint64())),
-                "entities": pa.array(entities, pa.list_(pa.string())),
-                "seen_at": pa.array(seen, pa.timestamp("us", tz="UTC")),
-            }
-        )
-        # A separate cursor: the pending query above is still being read.
-        writer = con.cursor()
-        writer.register("new_signatures", table)
-        writer.execute(
-            "INSERT OR REPLACE INTO article_signatures BY NAME SELECT * FROM new_signatures"
-        )
-        writer.unregister("new_signatures")
-        done += len(ids)
-    return done
 
 
 # --- assignment ---------------------------------------------------------------------------------
@@ -201,21 +109,12 @@ def _same_event(
 
 
 def _load_context(con: duckdb.DuckDBPyConnection) -> tuple[_Context, list[int]] | None:
-    bounds = con.execute(
-        "SELECT min(s.seen_at), max(s.seen_at) FROM article_signatures AS s"
-        " ANTI JOIN story_articles USING (article_id)"
-    ).fetchone()
+    bounds = con.execute(load_query("stories/new_article_span")).fetchone()
     if not bounds or bounds[0] is None:
         return None
     lo: datetime = bounds[0] - WINDOW
     hi: datetime = bounds[1] + WINDOW
-    table = con.execute(
-        "SELECT s.article_id, epoch(s.seen_at)::BIGINT AS seen, s.shingles, s.words,"
-        " s.content_hash, s.entities, sa.story_id"
-        " FROM article_signatures AS s LEFT JOIN story_articles AS sa USING (article_id)"
-        " WHERE s.seen_at BETWEEN ? AND ? ORDER BY s.seen_at, s.article_id",
-        [lo, hi],
-    ).to_arrow_table()
+    table = con.execute(load_query("stories/context"), [lo, hi]).to_arrow_table()
     n = table.num_rows
     ids = table.column("article_id").to_pylist()
     story = table.column("story_id").to_pylist()
@@ -223,13 +122,7 @@ def _load_context(con: duckdb.DuckDBPyConnection) -> tuple[_Context, list[int]] 
     words = np.array(table.column("words").to_pylist(), dtype=np.uint64).reshape(n, -1)
     first = {
         sid: (int(at), sid[1:])
-        for sid, at in con.execute(
-            "SELECT story_id, epoch(first_seen)::BIGINT FROM stories"
-            " WHERE story_id IN (SELECT DISTINCT story_id FROM story_articles"
-            "  WHERE article_id IN (SELECT article_id FROM article_signatures"
-            "   WHERE seen_at BETWEEN ? AND ?))",
-            [lo, hi],
-        ).fetchall()
+        for sid, at in con.execute(load_query("stories/context_firsts"), [lo, hi]).fetchall()
     }
     hashes = table.column("content_hash").to_pylist()
     codes: dict[str, int] = {}
@@ -349,31 +242,6 @@ def _index(ctx: _Context) -> tuple[MinHashLSH, _EntityIndex]:
     return lsh, index
 
 
-_RECOMPUTE_STORIES = """
-INSERT OR REPLACE INTO stories BY NAME
-WITH members AS (
-    SELECT sa.story_id, a.article_id, a.outlet, a.title, a.text_source,
-        coalesce(a.published_at, a.first_seen_at) AS seen_at
-    FROM story_articles AS sa JOIN articles AS a USING (article_id)
-    WHERE sa.story_id IN (SELECT story_id FROM touched_stories)
-), conflicts AS (
-    SELECT m.story_id, t.value, count(*) AS n
-    FROM members AS m JOIN article_tags AS t ON t.article_id = m.article_id AND t.kind = 'conflict'
-    GROUP BY ALL
-)
-SELECT m.story_id, min(m.seen_at) AS first_seen, max(m.seen_at) AS last_seen,
-    arg_min(m.title, (m.text_source <> 'page', m.seen_at, m.article_id)) AS title,
-    count(*) AS size,
-    coalesce(list(DISTINCT m.outlet ORDER BY m.outlet) FILTER (WHERE m.outlet IS NOT NULL),
-        []::VARCHAR[]) AS outlets,
-    (SELECT arg_max(c.value, (c.n, c.value)) FROM conflicts AS c WHERE c.story_id = m.story_id)
-        AS main_conflict,
-    $now::TIMESTAMPTZ AS updated_at
-FROM members AS m
-GROUP BY m.story_id
-"""
-
-
 def assign_stories(con: duckdb.DuckDBPyConnection, *, now: datetime) -> StoryUpdate:
     """Assign articles that have a signature but no story yet; merge stories they bridge."""
     loaded = _load_context(con)
@@ -466,23 +334,16 @@ def _write(
     con.register("assigned_rows", assigned)
     con.register("touched_rows", pa.table({"story_id": pa.array(sorted(touched), pa.string())}))
     con.register("story_renames", renames)
-    con.execute("BEGIN TRANSACTION")
+    con.begin()
     try:
-        con.execute(
-            "UPDATE story_articles SET story_id = r.new_id FROM story_renames AS r"
-            " WHERE story_articles.story_id = r.old_id"
-        )
-        con.execute("DELETE FROM stories WHERE story_id IN (SELECT old_id FROM story_renames)")
-        con.execute(
-            "INSERT OR REPLACE INTO story_articles BY NAME"
-            " SELECT *, $now::TIMESTAMPTZ AS assigned_at FROM assigned_rows",
-            {"now": now},
-        )
-        con.execute("CREATE OR REPLACE TEMP TABLE touched_stories AS SELECT * FROM touched_rows")
-        con.execute(_RECOMPUTE_STORIES, {"now": now})
-        con.execute("COMMIT")
+        con.execute(load_query("stories/rename"))
+        con.execute(load_query("stories/drop_renamed"))
+        con.execute(load_query("stories/assign"), {"now": now})
+        con.execute(load_query("stories/touched"))
+        con.execute(load_query("stories/recompute"), {"now": now})
+        con.commit()
     except Exception:
-        con.execute("ROLLBACK")
+        con.rollback()
         raise
     finally:
         con.unregister("assigned_rows")
