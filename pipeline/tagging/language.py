@@ -53,7 +53,7 @@ _FUNCTION_WORDS = {
     "tarafindan uzere ki etti edildi oldugu ilk iki yilinda veya",
 }
 # Letters only one of these languages writes (before folding): a hit each when present.
-_LETTERS = {"tr": "ığİ", "de": "ßä", "es": "ñ¿¡", "fr": "èêàœ"}
+_LETTERS = {"tr": "ığİş", "de": "ßä", "es": "ñ¿¡", "fr": "èêàœ"}
 _WORD_LANGS: list[str] = []
 _KEYS: list[bytes] = []
 for _lang, _words in _FUNCTION_WORDS.items():
