@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.queries import load_query
 from pipeline.warehouse import SQL_DIR, connect, migrate
 
 log = logging.getLogger(__name__)
@@ -103,22 +104,18 @@ def check_window(
     window = {"start": start, "end": end}
     with connect(db_path, wait_seconds=wait_seconds) as con:
         migrate(con)
-        con.execute("BEGIN TRANSACTION")
+        checked = con.execute(select, params).to_arrow_table()
+        con.register("checked_rows", checked)
+        con.begin()
         try:
-            con.execute(
-                "DELETE FROM quality_checks WHERE window_start = $start AND window_end = $end",
-                window,
-            )
-            con.execute("INSERT INTO quality_checks BY NAME " + select, params)
-            con.execute("COMMIT")
+            con.execute(load_query("quality/clear_window"), window)
+            con.execute(load_query("quality/record"))
+            con.commit()
         except Exception:
-            con.execute("ROLLBACK")
+            con.rollback()
             raise
-        cursor = con.execute(
-            "SELECT * EXCLUDE (window_start, window_end, checked_at) FROM quality_checks"
-            " WHERE window_start = $start AND window_end = $end"
-            " ORDER BY feed_url = '*' DESC, status <> 'ok' DESC, feed_url",
-            window,
-        )
+        finally:
+            con.unregister("checked_rows")
+        cursor = con.execute(load_query("quality/window"), window)
         columns = [d[0] for d in cursor.description or []]
         return _summary(columns, cursor.fetchall(), start, end, record)

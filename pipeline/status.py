@@ -15,25 +15,8 @@ from typing import Any
 
 import duckdb
 
+from pipeline.queries import load_query
 from pipeline.warehouse import WarehouseError, connect
-
-_FEEDS_SQL = """
-SELECT h.feed_url, h.outlet, h.status, h.error_streak, h.last_error, h.last_success,
-       h.last_new_at, h.hours_since_new, h.errors_7d, h.fetches_7d
-FROM feed_health AS h
-WHERE $all OR h.status <> 'ok' OR h.last_success IS NULL
-ORDER BY CASE h.status WHEN 'failing' THEN 0 WHEN 'silent' THEN 1 WHEN 'erroring' THEN 2
-         ELSE 3 END, h.error_streak DESC, h.feed_url
-"""
-_RUNS_SQL = """
-SELECT run_id, source, status, started_at, finished_at, feeds_total, feeds_ok, feeds_not_modified,
-       feeds_error, items_new, articles_inserted, articles_updated, elapsed_s, report
-FROM runs ORDER BY started_at DESC, run_id DESC LIMIT $limit
-"""
-_SCHEDULE_SQL = """
-SELECT feed_url, interval_s, next_due_at, reason, last_outcome FROM feed_schedule
-ORDER BY next_due_at, feed_url
-"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,9 +33,9 @@ class Status:
 
 
 def _records(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params or None)
+    cursor = con.execute(load_query(f"status/{name}"), params or None)
     columns = [d[0] for d in cursor.description or []]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
@@ -63,14 +46,14 @@ def read_status(
     """Feed health, last runs and the watch schedule, read-only."""
     with connect(db_path, read_only=True, wait_seconds=wait_seconds) as con:
         try:
-            feeds = _records(con, _FEEDS_SQL, {"all": all_feeds})
-            last_runs = _records(con, _RUNS_SQL, {"limit": runs})
+            feeds = _records(con, "problem_feeds", {"all": all_feeds})
+            last_runs = _records(con, "last_runs", {"limit": runs})
         except duckdb.CatalogException:
             raise WarehouseError(
                 f"{db_path}: not a newsdesk warehouse (run `newsdesk run` first)"
             ) from None
         try:
-            schedule = _records(con, _SCHEDULE_SQL, {})
+            schedule = _records(con, "schedule", {})
         except duckdb.CatalogException:  # no watcher has run on this database
             schedule = []
     for run in last_runs:

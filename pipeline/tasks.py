@@ -244,6 +244,7 @@ def daily_archive(
     """
     from datetime import UTC
 
+    from pipeline.queries import load_query
     from pipeline.warehouse import query
 
     now = now or datetime.now(UTC)
@@ -251,8 +252,7 @@ def daily_archive(
     if settings.db_path.exists():
         _, rows = query(
             settings.db_path,
-            "SELECT count(*) FROM runs"
-            " WHERE source = 'live' AND started_at >= ? AND started_at < ?",
+            load_query("runs/live_in_window"),
             [start, end],
             wait_seconds=settings.lock_wait_seconds,
         )

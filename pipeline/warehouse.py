@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from pipeline.config import PROJECT_ROOT
+from pipeline.queries import load_query
 from pipeline.staging import discard_stale, pending_runs
 
 log = logging.getLogger(__name__)
@@ -109,25 +110,21 @@ def migrations() -> list[tuple[int, str, Path]]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply the migrations not yet recorded in `schema_migrations`; returns those applied."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-    )
-    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    con.execute(load_query("warehouse/create_migrations"))
+    done = {row[0] for row in con.execute(load_query("warehouse/applied_migrations")).fetchall()}
     applied = []
     for version, name, path in migrations():
         if version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
+        con.begin()
         try:
             con.execute(path.read_text(encoding="utf-8"))
             con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                [version, name, datetime.now(UTC)],
+                load_query("warehouse/record_migration"), [version, name, datetime.now(UTC)]
             )
-            con.execute("COMMIT")
+            con.commit()
         except Exception:
-            con.execute("ROLLBACK")
+            con.rollback()
             raise
         applied.append(version)
     apply_views(con)
@@ -163,8 +160,8 @@ def read_state(path: Path, *, wait_seconds: float = 30.0) -> KnownState:
     with connect(path, read_only=True, wait_seconds=wait_seconds) as con:
         try:
             # A feed summary stored because the page failed transiently is worth another try.
-            ids = con.execute("SELECT article_id FROM articles WHERE NOT page_retry").fetchall()
-            feeds = con.execute("SELECT feed_url, etag, last_modified FROM feeds").fetchall()
+            ids = con.execute(load_query("warehouse/done_ids")).fetchall()
+            feeds = con.execute(load_query("warehouse/feed_validators")).fetchall()
         except duckdb.CatalogException:  # a file created but never migrated
             return KnownState(done_ids=frozenset(), validators={})
     return KnownState(
@@ -216,21 +213,19 @@ def merge_run(con: duckdb.DuckDBPyConnection, staged: Path, *, now: datetime) ->
         "articles": str(staged / "articles-*.parquet"),
         "tags": str(staged / "tags-*.parquet"),
     }
-    con.execute("BEGIN TRANSACTION")
+    con.begin()
     try:
         run_script(con, "00_stage.sql", params)
-        staged_ids = con.execute("SELECT count(*) FROM staged_articles").fetchone()
-        existing = con.execute(
-            "SELECT count(*) FROM staged_articles JOIN articles USING (article_id)"
-        ).fetchone()
+        staged_ids = con.execute(load_query("warehouse/count_staged")).fetchone()
+        existing = con.execute(load_query("warehouse/count_existing")).fetchone()
         run_script(con, "10_articles.sql", {"now": now})
         run_script(con, "20_tags.sql")
-        tags = con.execute("SELECT count(*) FROM staged_tags").fetchone()
+        tags = con.execute(load_query("warehouse/count_staged_tags")).fetchone()
         feeds = 0
         if (staged / "fetches.parquet").exists():
             run_script(con, "30_feeds.sql", {"fetches": str(staged / "fetches.parquet")})
             row = con.execute(
-                "SELECT count(*) FROM read_parquet(?)", [str(staged / "fetches.parquet")]
+                load_query("warehouse/count_fetches"), [str(staged / "fetches.parquet")]
             ).fetchone()
             feeds = int(row[0]) if row else 0
         if (staged / "coverage.parquet").exists():
@@ -256,14 +251,7 @@ def merge_run(con: duckdb.DuckDBPyConnection, staged: Path, *, now: datetime) ->
         report["articles_inserted"] = result.inserted
         report["articles_updated"] = result.updated
         con.execute(
-            "INSERT OR REPLACE INTO runs BY NAME SELECT"
-            " $run_id AS run_id, $source AS source, $started_at::TIMESTAMPTZ AS started_at,"
-            " $finished_at::TIMESTAMPTZ AS finished_at, 'loaded' AS status,"
-            " $feeds_total AS feeds_total, $feeds_ok AS feeds_ok,"
-            " $feeds_not_modified AS feeds_not_modified, $feeds_error AS feeds_error,"
-            " $items_seen AS items_seen, $items_new AS items_new, $pages_fetched AS pages_fetched,"
-            " $articles_staged AS articles_staged, $inserted AS articles_inserted,"
-            " $updated AS articles_updated, $elapsed_s AS elapsed_s, $report::JSON AS report",
+            load_query("warehouse/record_run"),
             {
                 "run_id": meta["run_id"],
                 "source": meta.get("source", "live"),
@@ -284,9 +272,9 @@ def merge_run(con: duckdb.DuckDBPyConnection, staged: Path, *, now: datetime) ->
             },
         )
         crash_point("merge")
-        con.execute("COMMIT")
+        con.commit()
     except Exception:
-        con.execute("ROLLBACK")
+        con.rollback()
         raise
     return result
 
@@ -336,9 +324,7 @@ def read_checkpoints(
         return frozenset()
     with connect(path, read_only=True, wait_seconds=wait_seconds) as con:
         try:
-            rows = con.execute(
-                "SELECT unit, day FROM backfill_checkpoints WHERE source = ?", [source]
-            ).fetchall()
+            rows = con.execute(load_query("warehouse/checkpoints"), [source]).fetchall()
         except duckdb.CatalogException:  # a warehouse from before backfills existed
             return frozenset()
     return frozenset((str(unit), day) for unit, day in rows)

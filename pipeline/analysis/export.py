@@ -8,21 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-# Each table with the day it is filed under (UTC): an article's publication day (else first
-# seen), a story's first day, a fetch's day.
-EXPORTS: dict[str, str] = {
-    "articles": "SELECT a.*, d.day FROM articles AS a JOIN article_days AS d USING (article_id)",
-    "article_tags": (
-        "SELECT t.*, d.day FROM article_tags AS t JOIN article_days AS d USING (article_id)"
-    ),
-    "stories": ("SELECT s.*, CAST(timezone('UTC', s.first_seen) AS DATE) AS day FROM stories AS s"),
-    "story_articles": (
-        "SELECT sa.*, d.day FROM story_articles AS sa JOIN article_days AS d USING (article_id)"
-    ),
-    "feed_fetches": (
-        "SELECT f.*, CAST(timezone('UTC', f.fetched_at) AS DATE) AS day FROM feed_fetches AS f"
-    ),
-}
+from pipeline.queries import load_query
+
+# Each table, exported with the day it is filed under (UTC): an article's publication day (else
+# first seen), a story's first day, a fetch's day. Queries in sql/queries/export/<table>.sql.
+EXPORTS = ("articles", "article_tags", "stories", "story_articles", "feed_fetches")
 
 
 class ExportError(RuntimeError):
@@ -42,17 +32,18 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out: Path) -> list[ExportResu
         raise ExportError(f"{out}: exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     results = []
-    for table, select in EXPORTS.items():
+    for table in EXPORTS:
+        select = load_query(f"export/{table}").strip().rstrip(";")
         target = out / table
         # Written beside the old export, then swapped in: a failed export leaves the old one.
         partial = out / f".{table}.partial"
         shutil.rmtree(partial, ignore_errors=True)
-        con.execute(
+        # Built at run time: COPY ... TO takes the target path as a literal, not a parameter.
+        row = con.execute(
             f"COPY ({select}) TO '{_quote(partial)}'"
             " (FORMAT parquet, PARTITION_BY (day), COMPRESSION zstd)"
-        )
-        row = con.execute(f"SELECT count(*) FROM ({select})").fetchone()
-        n = int(row[0]) if row else 0
+        ).fetchone()
+        n = int(row[0]) if row else 0  # COPY returns the number of rows written
         if not partial.exists():  # an empty table writes nothing: keep an empty folder
             partial.mkdir()
         shutil.rmtree(target, ignore_errors=True)

@@ -7,25 +7,18 @@ escaped, and only http(s) URLs become links.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
 
+from pipeline.queries import load_query
+
 PALETTE = ("#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8e6c8a", "#30638e", "#a05a2c")
 OTHER = "#9aa5b1"
-
-# The articles in scope: a day range and, optionally, one conflict (by name or code).
-_SCOPE = """
-WITH scope AS (
-    SELECT d.* FROM article_days AS d
-    WHERE d.day BETWEEN $from AND $to
-      AND ($conflict::VARCHAR IS NULL OR EXISTS (
-          SELECT 1 FROM article_tags AS t WHERE t.article_id = d.article_id AND t.kind = 'conflict'
-            AND (lower(t.value) = lower($conflict) OR lower(t.code) = lower($conflict))))
-)
-"""
+_PARAM = re.compile(r"\$([a-z_]+)")
 
 
 class ReportError(RuntimeError):
@@ -53,10 +46,11 @@ def _link(url: Any, text: Any) -> str:
 
 
 def _rows(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]
 ) -> list[tuple[Any, ...]]:
-    text = _SCOPE + sql
-    return con.execute(text, {k: v for k, v in params.items() if f"${k}" in text}).fetchall()
+    text = load_query(f"report/{name}")
+    used = set(_PARAM.findall(text))
+    return con.execute(text, {k: v for k, v in params.items() if k in used} or None).fetchall()
 
 
 def gather(con: duckdb.DuckDBPyConnection, spec: ReportInput) -> dict[str, Any]:
@@ -67,61 +61,17 @@ def gather(con: duckdb.DuckDBPyConnection, spec: ReportInput) -> dict[str, Any]:
         "conflict": spec.conflict,
         "top": spec.top,
     }
+    # The articles in scope (a day range and, optionally, one conflict) as a table macro.
+    con.execute(load_query("report/scope"))
     data: dict[str, Any] = {}
-    data["totals"] = _rows(
-        con,
-        "SELECT count(*), count(DISTINCT outlet), count(*) FILTER (WHERE is_conflict),"
-        " count(DISTINCT language) FROM scope",
-        p,
-    )[0]
-    data["series"] = _rows(
-        con,
-        """, per AS (
-            SELECT t.value AS conflict, s.day, count(*) AS n
-            FROM scope AS s JOIN article_tags AS t
-              ON t.article_id = s.article_id AND t.kind = 'conflict'
-            GROUP BY ALL
-        ), ranked AS (
-            SELECT conflict, sum(n) AS total FROM per GROUP BY conflict
-            ORDER BY total DESC, conflict LIMIT 6
-        )
-        SELECT per.conflict, per.day, per.n FROM per JOIN ranked USING (conflict)
-        ORDER BY ranked.total DESC, per.conflict, per.day""",
-        p,
-    )
-    data["daily_all"] = _rows(con, "SELECT day, count(*) FROM scope GROUP BY day ORDER BY day", p)
-    data["outlets"] = _rows(
-        con,
-        "SELECT coalesce(outlet, '(unknown)'), count(*), count(*) FILTER (WHERE is_conflict)"
-        " FROM scope GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 12",
-        p,
-    )
-    data["stories"] = _rows(
-        con,
-        """SELECT st.story_id, st.title, count(*) AS n, count(DISTINCT s.outlet) AS outlets,
-            min(s.seen_at) AS first_at, max(s.seen_at) AS last_at, st.main_conflict,
-            arg_min(s.url, (s.seen_at, s.article_id)) AS url,
-            string_agg(DISTINCT s.outlet, ', ' ORDER BY s.outlet) AS names
-        FROM scope AS s JOIN story_articles AS sa USING (article_id)
-        JOIN stories AS st USING (story_id)
-        GROUP BY st.story_id, st.title, st.main_conflict
-        HAVING count(*) > 1
-        ORDER BY n DESC, outlets DESC, first_at, st.story_id LIMIT $top""",
-        p,
-    )
+    data["totals"] = _rows(con, "totals", p)[0]
+    data["series"] = _rows(con, "conflict_series", p)
+    data["daily_all"] = _rows(con, "daily", p)
+    data["outlets"] = _rows(con, "outlets", p)
+    data["stories"] = _rows(con, "stories", p)
     for kind in ("actor", "place"):
-        data[kind] = _rows(
-            con,
-            """SELECT t.value, count(*) AS n, count(DISTINCT s.outlet)
-            FROM scope AS s JOIN article_tags AS t
-              ON t.article_id = s.article_id AND t.kind = $kind
-            GROUP BY t.value ORDER BY n DESC, t.value LIMIT $top""",
-            {**p, "kind": kind},
-        )
-    data["feeds"] = con.execute(
-        "SELECT feed_url, outlet, status, last_success, error_streak, hours_since_new,"
-        " last_error FROM feed_health ORDER BY status = 'ok', error_streak DESC, feed_url"
-    ).fetchall()
+        data[kind] = _rows(con, "entities", {**p, "kind": kind})
+    data["feeds"] = _rows(con, "feeds", {})
     return data
 
 

@@ -1,0 +1,2 @@
+-- Versions of the migrations already applied. No parameters.
+SELECT version FROM schema_migrations
