@@ -5,8 +5,14 @@ else the demo corpus's pages) from a separate server process on loopback, behind
 items, runs one `newsdesk` pass into a fresh DuckDB file, and in the same run times
 `trafilatura.extract` over the same pages in one process. Peak memory is the largest summed RSS
 of the pass's process tree (main process + extraction workers), sampled every 50 ms.
+The single-process baselines are timed before and after the passes and averaged, so a neighbour
+loading the machine for part of the run moves both sides of each ratio alike.
+
+``--stages N`` profiles a worker's per-page cost instead (cProfile over N pages in this process,
+extraction given the feed's title and date as a pass gives them, plus tagging).
 
     .venv/bin/python bench/ingest.py --sizes 300 1200
+    .venv/bin/python bench/ingest.py --stages 200
 """
 
 from __future__ import annotations
@@ -171,12 +177,62 @@ def trafilatura_alone(pages: list[bytes], n: int, *, with_metadata: bool) -> flo
     return n / (time.perf_counter() - t0)
 
 
+# Stages of a worker's per-page work, by the function that does each (module path suffix, name).
+STAGES = (
+    ("decode + parse once", "extract/core.py", "parse_html"),
+    ("head metadata", "extract/meta.py", "page_meta"),
+    ("date (page, when the feed has none)", "extract/meta.py", "find_published"),
+    ("trafilatura body (all runs)", "extract/core.py", "_trafilatura_text"),
+    ("cleanup", "extract/clean.py", "clean_body"),
+    ("language", "extract/meta.py", "detect_language"),
+    ("tagging", "pipeline/assemble.py", "tag_text"),
+)
+
+
+def stage_costs(pages: list[bytes], n: int) -> None:
+    """Per-page milliseconds of each stage of a worker's job, under cProfile, in this process."""
+    import cProfile
+    import pstats
+
+    from pipeline.assemble import tag_text
+    from pipeline.extract import extract_html
+
+    published = datetime(2025, 5, 16, 9, tzinfo=UTC)
+
+    def work(i: int) -> None:
+        got = extract_html(pages[i % len(pages)], feed_title=f"Story {i}", feed_published=published)
+        if got is not None:
+            tag_text(got.title, got.text, got.language, None)
+
+    work(0)  # models and lazy imports untimed
+    profile = cProfile.Profile()
+    t0 = time.perf_counter()
+    profile.enable()
+    for i in range(n):
+        work(i)
+    profile.disable()
+    wall = time.perf_counter() - t0
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    print(f"{n} pages, {1000 * wall / n:.1f} ms/page under cProfile")
+    for label, path, name in STAGES:
+        calls = cum = 0.0
+        for (filename, _, func), (_, ncalls, _, cumtime, _) in stats.items():
+            if func == name and filename.endswith(path):
+                calls, cum = calls + ncalls, cum + cumtime
+        print(f"  {label:<38} {1000 * cum / n:6.1f} ms/page  {calls / n:5.2f} calls/page")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[300, 1200])
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--stages", type=int, default=0, help="profile N pages' worker stages")
     args = parser.parse_args()
     pages, origin = load_pages()
+    if args.stages:
+        print(f"pages: {origin}")
+        stage_costs(pages, args.stages)
+        return
     ctx = multiprocessing.get_context("spawn")
     ports_q = ctx.Queue()
     server = ctx.Process(target=serve, args=(max(args.sizes), ports_q), daemon=True)
@@ -185,16 +241,22 @@ def main() -> None:
     results = []
     try:
         warm = min(300, max(args.sizes))
-        baseline = trafilatura_alone(pages, warm, with_metadata=False)
-        baseline_meta = trafilatura_alone(pages, warm, with_metadata=True)
+        before = trafilatura_alone(pages, warm, with_metadata=False)
+        before_meta = trafilatura_alone(pages, warm, with_metadata=True)
         with tempfile.TemporaryDirectory() as tmp:
             for n in args.sizes:
                 results.append(run_pass(n, ports, Path(tmp)))
+        after = trafilatura_alone(pages, warm, with_metadata=False)
+        after_meta = trafilatura_alone(pages, warm, with_metadata=True)
+        baseline, baseline_meta = (before + after) / 2, (before_meta + after_meta) / 2
     finally:
         server.terminate()
     print(f"pages: {origin}; cores: {os.cpu_count()}")
     print(f"trafilatura alone, one process: extract {baseline:.1f} pages/s, ", end="")
-    print(f"bare_extraction with metadata {baseline_meta:.1f} pages/s")
+    print(
+        f"bare_extraction with metadata {baseline_meta:.1f} pages/s (mean of before/after: ", end=""
+    )
+    print(f"{before:.1f}/{after:.1f} and {before_meta:.1f}/{after_meta:.1f})")
     header = f"{'N':>6} {'stored':>7} {'seconds':>8} {'articles/s':>11}"
     print(f"{header} {'vs extract':>11} {'vs +metadata':>13} {'peak RSS MB':>12}")
     for r in results:

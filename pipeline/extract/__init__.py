@@ -7,9 +7,10 @@ source, language). See docs/extraction.md for the measurements behind each choic
 
 from pipeline.extract.clean import clean_body
 from pipeline.extract.core import (
+    FALLBACK_OPTIONS,
     MIN_TEXT_CHARS,
     MIN_TEXT_WORDS,
-    TRAFILATURA_OPTIONS,
+    PRIMARY_OPTIONS,
     Extracted,
     extract_body,
     extract_html,
@@ -21,9 +22,10 @@ from pipeline.extract.title import choose_title
 
 __all__ = [
     "DATE_FORMAT",
+    "FALLBACK_OPTIONS",
     "MIN_TEXT_CHARS",
     "MIN_TEXT_WORDS",
-    "TRAFILATURA_OPTIONS",
+    "PRIMARY_OPTIONS",
     "Extracted",
     "choose_title",
     "clean_body",
