@@ -66,11 +66,13 @@ class Encoder:
     def encode(self, texts: Sequence[str]) -> Vectors:
         """L2-normalised embeddings, one row per text (empty texts give a zero row)."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        keep = [i for i, t in enumerate(texts) if t.strip()]
-        if keep:
-            with self._lock:
-                vectors = self._backend.encode([texts[i] for i in keep])
-            out[keep] = vectors
+        with self._lock:
+            for i, text in enumerate(texts):
+                # One text per call: the backend packs a batch's tokens into shared matrices,
+                # so a vector would differ in its last bits with its batch neighbours, and a
+                # story must not depend on what else arrived in the same load.
+                if text.strip():
+                    out[i] = self._backend.encode([text])[0]
         return out
 
 
