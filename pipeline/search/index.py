@@ -27,13 +27,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, TYPE_CHECKING, Self
 
-import numpy as np
-import numpy.typing as npt
 import tantivy
 
 from pipeline.search import text as tx
+
+if TYPE_CHECKING:  # numpy is imported when scores are asked for: `newsdesk search` needs none
+    import numpy as np
+    import numpy.typing as npt
 
 SCHEMA_VERSION = 1
 STATE_FILE = "newsdesk.json"
@@ -305,6 +307,8 @@ class SearchIndex:
 
     def scores(self, q: str) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]:
         """Every article matching `q`: its `article_key`s (sorted) and BM25 scores."""
+        import numpy as np
+
         query = self.query(q)
         searcher = self._searcher()
         total = 0

@@ -6,17 +6,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import duckdb.func
-import numpy as np
-import numpy.typing as npt
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipeline.search import text as tx
 from pipeline.search.index import SearchIndex
 from pipeline.search.sync import sql
+
+if TYPE_CHECKING:  # imported by the SQL function only: `newsdesk search` starts faster
+    import numpy as np
+    import numpy.typing as npt
 
 
 class SearchError(RuntimeError):
@@ -97,7 +98,12 @@ def register_sql_functions(con: duckdb.DuckDBPyConnection, index: SearchIndex) -
     """
     cache: dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]] = {}
 
-    def search_score_key(keys: pa.Array, queries: pa.Array) -> pa.Array:
+    # DuckDB evaluates the annotations: pyarrow arrays, imported lazily, so typed as Any here.
+    def search_score_key(keys: Any, queries: Any) -> Any:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         key_np = keys.fill_null(0).to_numpy(zero_copy_only=False).astype(np.uint64)
         out = np.full(len(key_np), np.nan)
         for q in pc.unique(queries).to_pylist():
