@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -52,6 +53,9 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report)
     app.command("export")(export)
     app.command("status")(status)
+    index_app = typer.Typer(help="The full-text search index beside the warehouse.")
+    index_app.command("rebuild")(index_rebuild)
+    app.add_typer(index_app, name="index")
 
 
 @boundary
@@ -67,14 +71,25 @@ def query(
     from pipeline.warehouse import query as run_query
 
     s = settings()
-    from pipeline.analysis.search import load_fts
-
+    setup = None
+    if "search_score" in sql.lower():
+        # Only then: the search index (and numpy, pyarrow) costs a few hundred ms to load.
+        setup = _search_functions(s.db_path)
     try:
-        # fts loaded from its wheel, so the search index's match_bm25 works in ad hoc SQL too.
-        columns, rows = run_query(s.db_path, sql, setup=load_fts)
+        columns, rows = run_query(s.db_path, sql, setup=setup)
     except duckdb.Error as exc:
         raise QueryFailed(f"query failed: {str(exc).splitlines()[0]}") from None
     print_rows(columns, rows, fmt)
+
+
+def _search_functions(db_path: Path) -> Callable[[Any], None]:
+    """Register `search_score(article_id, 'words')` on the query's connection."""
+    from pipeline.search import SearchIndex, index_path, register_sql_functions
+
+    def setup(con: Any) -> None:
+        register_sql_functions(con, SearchIndex.open(index_path(db_path)))
+
+    return setup
 
 
 def known_conflict(con: Any, conflict: str | None) -> None:
@@ -105,8 +120,8 @@ def search(
     """Full-text search (BM25 over title and text): ranked articles with a snippet each."""
     import duckdb
 
-    from pipeline.analysis.search import is_stale
-    from pipeline.analysis.search import search as find
+    from pipeline.search import SearchIndex, index_path, is_current
+    from pipeline.search import search as find
     from pipeline.warehouse import connect
 
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
@@ -116,14 +131,22 @@ def search(
     try:
         with connect(s.db_path, read_only=True, wait_seconds=s.lock_wait_seconds) as con:
             known_conflict(con, conflict)
-            started = time.perf_counter()
-            hits = find(con, words, date_from=start, date_to=end, conflict=conflict, limit=limit)
-            elapsed = time.perf_counter() - started
-            stale = is_stale(con)
+            index = SearchIndex.open(index_path(s.db_path))
+            try:
+                started = time.perf_counter()
+                hits = find(
+                    con, index, words, date_from=start, date_to=end, conflict=conflict, limit=limit
+                )
+                elapsed = time.perf_counter() - started
+                stale = not is_current(con, index)
+            finally:
+                index.close()
     except duckdb.Error as exc:
         raise QueryFailed(f"search failed: {str(exc).splitlines()[0]}") from None
     if stale:
-        typer.echo("note: articles changed since the index was built; the next load rebuilds it")
+        typer.echo(
+            "note: the search index is catching up with the last load (see `newsdesk index`)"
+        )
     if not hits:
         typer.echo(f"no articles match {words!r}")
         return
@@ -287,3 +310,22 @@ def status(
         render_status(current)
     if check and current.problems:
         raise typer.Exit(1)
+
+
+@boundary
+def index_rebuild() -> None:
+    """Rebuild the search index from the warehouse (after a crash, an upgrade, or a copy)."""
+    from pipeline.search import SearchIndex, index_path, rebuild
+    from pipeline.warehouse import connect
+
+    s = settings()
+    started = time.perf_counter()
+    with (
+        connect(s.db_path, read_only=True, wait_seconds=s.lock_wait_seconds) as con,
+        SearchIndex.open(index_path(s.db_path), writable=True) as index,
+    ):
+        update = rebuild(con, index)
+    typer.echo(
+        f"{index_path(s.db_path)}: {update.indexed} articles indexed in "
+        f"{time.perf_counter() - started:.1f}s"
+    )

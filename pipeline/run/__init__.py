@@ -16,7 +16,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from pipeline.analysis import AnalysisUpdate, after_load
+from pipeline.analysis import AnalysisUpdate, update_after_merge
 from pipeline.config import Settings
 from pipeline.feeds import load_feeds
 from pipeline.http import Http
@@ -34,7 +34,7 @@ from pipeline.run.unit import (
 )
 from pipeline.sources.base import Counted, PassTotals, Source, SourceEnv
 from pipeline.sources.live import LiveSource
-from pipeline.warehouse import LoadResult, connect, load_staged, read_checkpoints, read_state
+from pipeline.warehouse import LoadResult, load_staged, read_checkpoints, read_state
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +125,12 @@ def merge_staged(
 def merge_and_update(
     db_path: Path, staging_dir: Path, *, now: datetime | None = None, wait_seconds: float = 30.0
 ) -> tuple[list[LoadResult], AnalysisUpdate | None]:
-    """The merge (the write lock is held for it only), then stories and search, caught up."""
+    """The merge (the write lock is held for it), then stories and the search index."""
     now = now or datetime.now(UTC)
     loaded = load_staged(db_path, staging_dir, now=now, wait_seconds=wait_seconds)
     if not loaded:
         return loaded, None
-    # Outside the merge transactions: each step catches up on whatever the warehouse holds,
-    # so one interrupted here is finished by the next load.
-    with connect(db_path, wait_seconds=wait_seconds) as con:
-        return loaded, after_load(con, now=now)
+    return loaded, update_after_merge(db_path, now=now, wait_seconds=wait_seconds)
 
 
 def run_source(
