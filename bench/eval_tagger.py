@@ -83,7 +83,7 @@ def fit_lr(
 ) -> tuple[np.ndarray, float]:
     """Newton's method for L2-regularised logistic regression (bias not penalised).
 
-    `offset`: log-odds each row starts from (fit-cyrillic: the main model's, held fixed).
+    `offset`: log-odds each row starts from (fit-offsets: the main model's, held fixed).
     """
     n, d = x.shape
     xb = np.hstack([x, np.ones((n, 1))])

@@ -11,16 +11,21 @@ What is tagged (taxonomy in seeds/taxonomy, all CSV):
 - cues.csv: evidence that is not a tag: war/military/weapons vocabulary, and the other subjects
   (sports, business, tech, entertainment, domestic politics, health, disasters) that pull a score
   down; `metaphor` phrases ("price war", "battle for the title") hide the words they cover;
-- terms_<lang>.csv: surface forms per language (en, uk, ru, tr; de, fr, es as a start), one row
-  per concept, `|`-separated; a trailing `*` marks a stem inflected by rule (morph.py), a `*`
-  inside a multiword term inflects that word too;
+- terms_<lang>.csv: surface forms per language (en, de, fr, es, tr, uk, ru, ar), one row per
+  concept, `|`-separated; a trailing `*` marks a stem inflected by rule (morph.py), a `*`
+  inside a multiword term inflects that word too, a trailing `+` is an open compound head;
 - model.csv: logistic-regression weights over feature groups and the `is_conflict` threshold,
-  fitted by bench/eval_tagger.py; never edited by hand.
+  plus offsets per lexicon ("cyr:", "de:" ...), fitted by bench/eval_tagger.py; never edited
+  by hand.
+
+A text is matched only with its language's terms plus the names (language.py: script, then the
+given language, then function words, else every lexicon); see docs/tagging-multilingual.md.
 
 Extending: add terms to a terms_<lang>.csv row (or a new terms_<lang>.csv file: the language
 code is the file suffix), add a place or actor row with its aliases, or a metaphor phrase to
 `cue:metaphor`; run the tests (they reject duplicate ids, unknown parents or links, empty terms
-and stray commas), then `bench/eval_tagger.py cv` and `fit --write` against the dev set. Any
+and stray commas), then `bench/eval_tagger.py cv` and `fit --write` against the dev set (for
+another language `fit-languages`, on the tuning split only). Any
 change to these files changes `Tagger.version`, so `retag` picks the stored articles up again.
 
 Use `get_tagger()` once per process (it is cached per directory and rebuilt when a file
