@@ -83,8 +83,12 @@ def stop_on_signals(stop: StopFlag) -> Iterator[None]:
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
-        if not stop.is_set():
-            log.info("%s received: finishing the cycle in flight, then stopping", name)
+        if stop.reason in ("SIGTERM", "SIGINT"):
+            # A second signal: exit at once. What was staged READY is merged by the next start.
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        log.info("%s received: pages in flight abandoned, finished work merged, then stop", name)
         stop.set(name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from pipeline.config import Settings
@@ -80,11 +80,12 @@ def watch(
                     wake = min(due_at.values(), default=now + timedelta(seconds=bounds[1]))
                     if until is not None:
                         wake = min(wake, until)
+                    log.info("idle: next poll at %s", f"{wake:%Y-%m-%d %H:%M:%S %Z}")
                     stop.sleep((wake - now).total_seconds())
                     continue
                 report.cycles += 1
                 updates = run_cycle(settings, due, now=now, pool=pool, schedule=schedule,
-                                    bounds=bounds, report=report)  # fmt: skip
+                                    bounds=bounds, report=report, stop=stop)  # fmt: skip
                 for row in updates:
                     schedule[row.feed_url] = row
                 if max_cycles is not None and report.cycles >= max_cycles:
@@ -104,8 +105,12 @@ def run_cycle(
     schedule: dict[str, Schedule],
     bounds: tuple[float, float],
     report: WatchReport,
+    stop: StopFlag | None = None,
 ) -> list[Schedule]:
-    """One pass over the due feeds, merged at once; returns and stores their new schedules."""
+    """One pass over the due feeds, merged at once; returns and stores their new schedules.
+
+    A stop request (a signal) abandons the pages in flight: what finished is merged, and the
+    feeds are due again at once, so the next start fetches the abandoned items."""
     seen: list[Observation] = []
     inserted = 0
     run_id = new_run_id(now)
@@ -113,7 +118,7 @@ def run_cycle(
     try:
         result = run_source(
             settings, LiveSource(due, run_id=run_id), now=now, pool=pool,
-            observe=lambda *obs: seen.append(obs),
+            observe=lambda *obs: seen.append(obs), stop=stop.is_set if stop else None,
         )  # fmt: skip
     except WarehouseError as exc:
         if seen:  # staged READY; the next cycle's merge takes it
@@ -143,6 +148,9 @@ def run_cycle(
                     last_outcome="error",
                 )
             )
+    if stop is not None and stop.is_set():
+        # Stopped mid-cycle: pages may have been abandoned; poll these feeds first next time.
+        updates = [replace(u, next_due_at=now, reason="stopped-mid-cycle") for u in updates]
     try:
         save_schedule(settings, updates, now=datetime.now(UTC))
     except WarehouseError as exc:
