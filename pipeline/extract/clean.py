@@ -152,6 +152,8 @@ _AUTHOR_BIO = re.compile(
     r"[A-Z][\w'’-]+( [A-Z][\w.'’-]+){1,3} (is|was) (an?|the) ([\w-]+ ){0,5}"
     r"(reporter|writer|editor|correspondent|journalist|columnist|contributor|producer)\b.*"
 )
+# "- 2/44 A crowd gathers outside ...": a slideshow caption with its position in the gallery.
+_GALLERY_CAPTION = re.compile(r"[-–•]\s*\d{1,3}\s*/\s*\d{1,3}\s+\S.*")
 _TEASER_HEADER_LINE = re.compile(rf"\W*({_TEASER_HEADERS})\W*", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"[-–•*·]\s+\S")
 _SENTENCE_END = re.compile(r"[.!?…:;\"”»)]$")
@@ -159,6 +161,9 @@ _SENTENCE_END = re.compile(r"[.!?…:;\"”»)]$")
 _MAX_FULL_LINE = 240
 _MAX_CONTAINS_LINE = 400
 _MAX_TEASER_LINE = 160
+# What may follow a repeated headline on its line (site name, date) or precede it (a kicker).
+_MAX_TITLE_TAIL = 80
+_MAX_KICKER_WORDS = 4
 
 
 def _is_boilerplate(line: str) -> bool:
@@ -192,6 +197,19 @@ def _is_teaser_item(line: str) -> bool:
     )
 
 
+def _repeats_title(line: str, title_key: str) -> bool:
+    """The headline alone, with a site or date after it, or with a short kicker glued before it."""
+    key = _key(line)
+    if key == title_key:
+        return True
+    head, *rest = _TITLE_SEPARATOR.split(line, maxsplit=1)
+    if rest and _key(head) == title_key:
+        # "Title | Site" goes; "Title | First sentence of the story..." is the story.
+        return len(rest[0]) <= _MAX_TITLE_TAIL
+    kicker = key[: -len(title_key)].split() if key.endswith(title_key) else None
+    return kicker is not None and 0 < len(kicker) <= _MAX_KICKER_WORDS
+
+
 def clean_body(text: str, *, title: str | None) -> str:
     """Drop boilerplate lines trafilatura keeps."""
     lines = [_SPACE.sub(" ", line).strip() for line in text.splitlines()]
@@ -200,7 +218,7 @@ def clean_body(text: str, *, title: str | None) -> str:
     if title_key:
         # The headline repeated as a body line, usually first, sometimes after a kicker.
         for i, line in enumerate(lines[:3]):
-            if title_key in (_key(line), _key(_TITLE_SEPARATOR.split(line)[0])):
+            if _repeats_title(line, title_key):
                 del lines[i]
                 break
     kept: list[str] = []
@@ -215,6 +233,8 @@ def clean_body(text: str, *, title: str | None) -> str:
             # An embedded post: its text is the line just before the signature.
             if kept and len(kept[-1]) <= 320:
                 kept.pop()
+            continue
+        if _GALLERY_CAPTION.fullmatch(line):
             continue
         if _is_boilerplate(line) or _is_dateline(line) or _is_doubled(line):
             if "reaction" in line.casefold():
