@@ -14,7 +14,6 @@ from htmldate import find_date
 from lxml.html import HtmlElement  # type: ignore[import-untyped]
 from trafilatura.metadata import (
     examine_meta,
-    extract_author,
     extract_meta_json,
     extract_sitename,
     extract_title,
@@ -64,15 +63,20 @@ def clean_meta(value: object) -> str | None:
 
 
 def page_meta(tree: HtmlElement, *, url: str | None, need_author: bool) -> PageMeta:
-    """Title, author and site name from the head, as trafilatura finds them, minus the date."""
+    """Title, author and site name from the head (meta tags, then JSON-LD), without the date.
+
+    trafilatura's DOM author search (a pruned copy of the whole page) is left out: on the 258
+    Fundus pages it answered for 16 pages whose head has no author, and was wrong on 8 of them.
+    JSON-LD is only read when something is still missing after the meta tags.
+    """
     meta = examine_meta(tree)
     if meta.author and " " not in meta.author:
         meta.author = None  # a single token is a handle or a desk, not a byline
-    # trafilatura's own JSON-LD reader trips on odd payloads; it guards the same way.
-    with contextlib.suppress(Exception):
-        meta = extract_meta_json(tree, meta)
+    if (need_author and not meta.author) or not meta.sitename or not meta.title:
+        # trafilatura's own JSON-LD reader trips on odd payloads; it guards the same way.
+        with contextlib.suppress(Exception):
+            meta = extract_meta_json(tree, meta)
     title = meta.title or extract_title(tree)
-    author = meta.author or (extract_author(tree) if need_author else None)
     sitename = meta.sitename or extract_sitename(tree)
     if sitename:
         sitename = sitename.lstrip("@")
@@ -80,7 +84,7 @@ def page_meta(tree: HtmlElement, *, url: str | None, need_author: bool) -> PageM
             sitename = sitename.title()
     return PageMeta(
         title=clean_meta(title),
-        author=clean_meta(author) if need_author else None,
+        author=clean_meta(meta.author) if need_author else None,
         sitename=clean_meta(sitename),
         url=clean_meta(meta.url),
     )
