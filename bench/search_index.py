@@ -334,6 +334,7 @@ def duckdb_partitioned(
     ext = ext / f"v{duckdb.__version__}" / "fts.duckdb_extension"
     with duckdb.connect(str(db)) as con:
         con.execute(f"LOAD '{ext}'")
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET VARIABLE parts = ?", [parts])
         con.execute(
             "CREATE OR REPLACE TEMP TABLE part_of AS SELECT article_id, ntile(getvariable('parts'))"
@@ -407,6 +408,9 @@ def main() -> None:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         built = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"  rebuild: {built}", flush=True)
+        with duckdb.connect(str(db), read_only=True) as con:
+            latest = con.execute("SELECT max(updated_at) FROM articles").fetchone()[0]  # type: ignore[index]
         row = [
             ("rebuild from warehouse", f"{built['s']:.0f} s"
              f" ({built['n'] / built['s']:.0f} articles/s),"
@@ -414,7 +418,7 @@ def main() -> None:
         ]  # fmt: skip
         loads: dict[str, list[float]] = {"500": [], "1000": [], "read": [], "merge": []}
         for n in range(7):
-            now = NOW + timedelta(hours=size // 1000 + n + 1)
+            now = latest + timedelta(hours=n + 1)  # merges stamp a later time than the last
             fresh = list(corpus(extra, extra + 500))
             extra += 500
             rows = fresh

@@ -15,14 +15,13 @@ conflict tags for filters). Titles, URLs and snippets come from the warehouse.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -380,13 +379,3 @@ def _acquire(lock_path: Path, *, wait_s: float) -> IO[str]:
                 ) from None
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
-
-
-@contextlib.contextmanager
-def opened(path: Path, *, writable: bool = False) -> Iterator[SearchIndex]:
-    """`SearchIndex.open` as a context manager."""
-    index = SearchIndex.open(path, writable=writable)
-    try:
-        yield index
-    finally:
-        index.close()
