@@ -80,8 +80,7 @@ def update_after_merge(db_path: Path, *, now: datetime, wait_seconds: float) -> 
 
 def refresh_search(db_path: Path, changes: object, *, wait_seconds: float) -> tuple[int, bool]:
     """Apply pending changes to the index, or rebuild it (none yet, or too much changed)."""
-    from pipeline.search import Changes, index_path, rebuild, update_index
-    from pipeline.search.index import opened
+    from pipeline.search import Changes, SearchIndex, index_path, rebuild, update_index
     from pipeline.warehouse import connect
 
     index_dir = index_path(db_path)
@@ -89,6 +88,6 @@ def refresh_search(db_path: Path, changes: object, *, wait_seconds: float) -> tu
         return update_index(index_dir, changes).indexed, False
     with (
         connect(db_path, read_only=True, wait_seconds=wait_seconds) as con,
-        opened(index_dir, writable=True) as index,
+        SearchIndex.open(index_dir, writable=True) as index,
     ):
         return rebuild(con, index).indexed, True
