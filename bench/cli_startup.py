@@ -48,8 +48,14 @@ def main() -> None:
         "baseline: import typer, rich, duckdb": [py, "-c", "import typer, rich, duckdb"],
         "newsdesk --help": [py, "-m", "pipeline", "--help"],
         "newsdesk query 'select count(*) from articles'": [
-            py, "-m", "pipeline", "--db", str(db), "query", "select count(*) from articles"
-        ],  # fmt: skip
+            py,
+            "-m",
+            "pipeline",
+            "--db",
+            str(db),
+            "query",
+            "select count(*) from articles",
+        ],
     }
     figures = {name: best(cmd, args.runs, env) for name, cmd in cases.items()}
     base = next(iter(figures.values()))

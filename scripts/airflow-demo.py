@@ -112,7 +112,7 @@ def main() -> int:
         f"  export NEWSDESK_DB={rel}\n"
         f"  export NEWSDESK_DATA_DIR={os.path.relpath(data, Path.cwd())}\n"
         '  .venv/bin/newsdesk search "prisoner exchange"\n'
-        "  .venv/bin/newsdesk query \"SELECT outlet, count(*) FROM articles GROUP BY ALL\"\n"
+        '  .venv/bin/newsdesk query "SELECT outlet, count(*) FROM articles GROUP BY ALL"\n'
         "  .venv/bin/newsdesk report --from 2025-05-01 --to 2025-05-31 --out report.html"
     )
     return 0
