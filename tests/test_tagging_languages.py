@@ -189,6 +189,22 @@ def test_peace_process_without_violence_words_is_conflict(
 
 
 @pytest.mark.parametrize(
+    ("language", "title", "decisive"),
+    [
+        ("ru", "Военнопленных держат в исправительной колонии", True),
+        ("ru", "Пожар на НПЗ после атаки беспилотников", True),
+        ("ru", "Пешеход сбит автомобилем на Тверской", False),
+        ("uk", "Тенісистка купила нову ракетку", False),
+        ("ru", "Удар по карману: цены на бензин выросли", False),
+    ],
+)
+def test_only_specific_war_terms_decide_alone(
+    tagger: Tagger, language: str, title: str, decisive: bool
+) -> None:
+    assert tagger.tag(title, None, language).is_conflict is decisive
+
+
+@pytest.mark.parametrize(
     ("language", "title"),
     [
         ("en", "Putin meets Modi in Delhi"),

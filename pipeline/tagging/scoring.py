@@ -179,11 +179,6 @@ def linear(
     return acc
 
 
-# Concepts whose title hit alone makes a story conflict-related (see peace_process).
-DECISIVE = frozenset(
-    {"event:ceasefire", "event:prisoner_exchange", "event:airstrike_shelling", "topic:20000080"}
-)
-
 # Peace process as a first-class signal (issue 14): talks, ceasefires and prisoner swaps that
 # name a side of a war, meetings between two sides or their envoys, and sanctions over a war
 # are conflict-related with no violence word at all. Fitted weights cannot learn this from the
@@ -198,20 +193,20 @@ WAR_FEATURES = frozenset({"war", "conflict_name"})
 PEACE_MARGIN = 0.5  # log-odds above the threshold: a clear but not a confident "yes"
 
 
-def peace_process(
-    t: Zone, b: Zone, belligerents: frozenset[int], decisive: frozenset[int] = frozenset()
-) -> bool:
+def peace_process(t: Zone, b: Zone, belligerents: frozenset[int]) -> bool:
     """True when the title reports a peace process of a war (see PEACE_FEATURES above).
 
     - a peace or prisoner term and a side of a war (state, leader, group, front place, envoy)
       in the title;
     - a talks/meeting word in the title with two sides (or a side and an envoy) in the title;
     - sanctions in the title and a war named in title or body;
-    - a `decisive` concept in the title: terms that name a war's events whatever the words
-      around them (prisoners of war, a prisoner exchange, a ceasefire, an air or drone strike).
+    - a decisive term in the title (`cue:decisive_words`, weightless): the specific names of a
+      war's events whatever the words around them (prisoners of war, a prisoner exchange, a
+      ceasefire, an air or drone strike); single words that have other senses ("drones",
+      "shot down", Russian "сбит", Ukrainian "ракет*") are left out of it.
     """
     title = t.features
-    if not decisive.isdisjoint(t.concepts):
+    if "decisive" in title:
         return True
     if MEETING_FEATURES.isdisjoint(title) and "sanctions" not in title:
         return False

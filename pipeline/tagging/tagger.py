@@ -21,7 +21,6 @@ from pipeline.tagging.normalize import prepare
 from pipeline.tagging.result import Tag, TagResult
 from pipeline.tagging.scoring import (
     BELLIGERENT_FEATURES,
-    DECISIVE,
     PEACE_MARGIN,
     TITLE_WEIGHT,
     feature_vector,
@@ -133,7 +132,6 @@ class Tagger:
         # Concepts that become tags (cues only feed the score and the overall evidence).
         self._tagged = frozenset(i for i, c in enumerate(self._concepts) if c.kind != "cue")
         self._readers: dict[str, ZoneReader] = {}
-        self._decisive = frozenset(i for i, c in enumerate(self._concepts) if c.key in DECISIVE)
         # Names that make talks, meetings and prisoner swaps about a war: the states, leaders,
         # armed groups, front places and envoys linked to a theatre (see `peace_process`).
         self._belligerents = frozenset(
@@ -226,7 +224,7 @@ class Tagger:
         """Tag one text; `language` (ISO 639-1) picks the lexicon, detected when None."""
         t, b, lexicon = self.zones(title, text, language)
         z = self._z(t, b, lexicon)
-        peace = peace_process(t, b, self._belligerents, self._decisive)
+        peace = peace_process(t, b, self._belligerents)
         if peace and z < self._peace_floor:
             z = self._peace_floor
         score = sigmoid(z)
