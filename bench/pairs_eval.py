@@ -93,7 +93,7 @@ def docs(r: dict[str, Any], side: int) -> LinkDoc:
 
 def signal_matrix(linker: Linker, rows: list[dict[str, Any]], cache: str | None) -> np.ndarray:
     """Raw signals of every pair (cached by the linking code's and the data's hash)."""
-    digest = hashlib.sha256(DATA.read_bytes())
+    digest = hashlib.sha256(DATA.read_bytes() + str(linker.model.lead_chars).encode())
     for source in sorted((ROOT / "pipeline" / "linking").glob("*.py")):
         digest.update(source.read_bytes())
     path = Path(cache) / f"pairs-signals-{digest.hexdigest()[:16]}.npy" if cache else None
@@ -109,20 +109,26 @@ def signal_matrix(linker: Linker, rows: list[dict[str, Any]], cache: str | None)
     return x
 
 
-def _placeholder() -> Model:
+def _placeholder(lead_chars: int) -> Model:
     return Model(
-        features=FEATURES, intercept=0.0, coefficients=(0.0,) * len(FEATURES), threshold=0.5
+        features=FEATURES,
+        intercept=0.0,
+        coefficients=(0.0,) * len(FEATURES),
+        threshold=0.5,
+        lead_chars=lead_chars,
     )
 
 
 def cmd_fit(args: argparse.Namespace) -> None:
     rows = load_pairs()
     train = ~np.array(split(rows))
-    x = expand(signal_matrix(Linker(model=_placeholder()), rows, args.cache))
+    linker = Linker(model=_placeholder(args.lead_chars))
+    x = expand(signal_matrix(linker, rows, args.cache))
     model = fit(
         x[train],
         target(rows)[train],
         features=FEATURES,
+        lead_chars=args.lead_chars,
         note=f"fitted by bench/pairs_eval.py on {int(train.sum())} training pairs (seed {SEED})",
     )
     Path(args.out).write_text(model.to_json(), encoding="utf-8")
@@ -145,6 +151,7 @@ def speed(linker: Linker, rows: list[dict[str, Any]], *, articles: int) -> dict[
     """Articles/s of prepare + similarity against 20 candidates (a load's linking step)."""
     texts = [docs(r, s) for r in rows for s in (1, 2)][:articles]
     pool = linker.prepare_many(texts[:200])
+    cpu = time.process_time()
     started = time.perf_counter()
     prepared = []
     for i in range(0, len(texts), 100):
@@ -154,13 +161,35 @@ def speed(linker: Linker, rows: list[dict[str, Any]], *, articles: int) -> dict[
     for i, p in enumerate(prepared):
         linker.similarities(p, [pool[(i + k) % len(pool)] for k in range(20)])
     compare_s = time.perf_counter() - compared
+    cpu_s = time.process_time() - cpu
     total = prepare_s + compare_s
+    baseline_s = _minhash_baseline([d.text for d in texts])
     return {
         "articles": len(prepared),
         "prepare_s": round(prepare_s, 2),
         "compare_s": round(compare_s, 2),
         "articles_per_s": round(len(prepared) / total, 1),
+        # CPU time is what the machine's other tenants cannot take away (one thread is used).
+        "articles_per_cpu_s": round(len(prepared) / cpu_s, 1),
+        "minhash_articles_per_s": round(len(texts) / baseline_s, 1),
+        "cost_vs_minhash": round(total / baseline_s, 2),
     }
+
+
+def _minhash_baseline(texts: list[str]) -> float:
+    """Seconds for today's per-article story cost: a 64-permutation MinHash of word 3-grams
+    (as pipeline/analysis/stories.py computes), measured in the same run for a ratio."""
+    import zlib
+
+    from datasketch import MinHash  # type: ignore[import-untyped]
+
+    started = time.perf_counter()
+    for text in texts:
+        words = re.findall(r"\w+", text.casefold())
+        grams = {" ".join(words[i : i + 3]).encode() for i in range(max(1, len(words) - 2))}
+        mh = MinHash(num_perm=64, seed=7, hashfunc=zlib.crc32, scheme="affine32")
+        mh.update_batch(list(grams))
+    return time.perf_counter() - started
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
@@ -202,6 +231,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     fit_p = sub.add_parser("fit", help="fit the combiner on the training portion")
     fit_p.add_argument("--out", default=str(MODEL_PATH))
+    fit_p.add_argument("--lead-chars", type=int, default=600)
     fit_p.add_argument("--cache", default="/tmp/newsdesk-bench", help="signals cache folder")
     eval_p = sub.add_parser("eval", help="figures on training and held-out portions")
     eval_p.add_argument("--model", default=str(MODEL_PATH))

@@ -169,7 +169,9 @@ class Linker:
     def prepare_many(self, docs: Sequence[LinkDoc]) -> list[Prepared]:
         """Features for many articles (embeddings computed in one batch)."""
         enc = self._encoder or encoder()
-        vectors = enc.encode([tx.lead(d.text, title=d.title) for d in docs])
+        vectors = enc.encode(
+            [tx.lead(d.text, title=d.title, chars=self.model.lead_chars) for d in docs]
+        )
         sp = tokenizer()
         out = []
         for doc, vector in zip(docs, vectors, strict=True):

@@ -30,6 +30,7 @@ class Model:
     intercept: float
     coefficients: tuple[float, ...]
     threshold: float
+    lead_chars: int = 600  # characters of title and lead that are embedded
     note: str = ""
 
     def score(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -45,6 +46,7 @@ class Model:
             "intercept": round(self.intercept, 6),
             "coefficients": [round(c, 6) for c in self.coefficients],
             "threshold": round(self.threshold, 4),
+            "lead_chars": self.lead_chars,
         }
         return json.dumps(body, indent=2) + "\n"
 
@@ -54,6 +56,7 @@ def fit(
     target: npt.NDArray[np.float64],
     *,
     features: Sequence[str],
+    lead_chars: int = 600,
     note: str = "",
 ) -> Model:
     """Ridge least squares of `target` (1 same .. 0 unrelated) on `x`; threshold at best F1."""
@@ -66,6 +69,7 @@ def fit(
         intercept=float(solution[0]),
         coefficients=tuple(float(c) for c in solution[1:]),
         threshold=0.5,
+        lead_chars=lead_chars,
         note=note,
     )
     scores = partial.score(x)
@@ -75,6 +79,7 @@ def fit(
         intercept=partial.intercept,
         coefficients=partial.coefficients,
         threshold=threshold,
+        lead_chars=lead_chars,
         note=note,
     )
 
@@ -115,6 +120,7 @@ def load_model(path: Path = MODEL_PATH) -> Model:
         intercept=float(body["intercept"]),
         coefficients=tuple(float(c) for c in body["coefficients"]),
         threshold=float(body["threshold"]),
+        lead_chars=int(body.get("lead_chars", 600)),
         note=str(body.get("note", "")),
     )
 
