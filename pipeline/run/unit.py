@@ -238,9 +238,11 @@ class UnitPass:
             outcome = "error" if error and not items else "ok"
         if error:
             log.warning("feed %s: %s", feed.url, error)
-            self.report.feeds_error += 1
+        # Each feed counts once: ok (items read, perhaps after repairs), not modified, or error.
         if outcome == "ok":
             self.report.feeds_ok += 1
+        elif outcome == "error":
+            self.report.feeds_error += 1
         self.report.items_seen += len(items)
         new = []
         for item in items:
