@@ -231,7 +231,8 @@ def test_a_writer_killed_before_its_commit_is_caught_up_by_the_next_load(db: Pat
           now=T0 + timedelta(days=40))  # fmt: skip
     child = _child(CHILD_UPSERT_THEN_WAIT, str(db))
     assert child.stdout is not None
-    assert child.stdout.readline().startswith("upserted 1")
+    # Skip anything else on stdout (DuckDB draws a progress bar when a query is slow).
+    assert any(line.startswith("upserted 1") for line in child.stdout)
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=10)
     with SearchIndex.open(index_path(db)) as ix:
@@ -268,7 +269,7 @@ def test_readers_see_whole_commits_while_another_process_writes(tmp_path: Path) 
     with SearchIndex.open(path, writable=True) as ix:
         ix.commit(None)
     child = _child(CHILD_WRITE_BATCHES, str(path))
-    assert child.stdout is not None and child.stdout.readline().strip() == "locked"
+    assert child.stdout is not None and "locked" in (child.stdout.readline() or "")
     with pytest.raises(SearchIndexLocked):  # a second writer waits, then gives up
         SearchIndex.open(path, writable=True, lock_wait_s=0.2)
     seen = []
@@ -285,6 +286,11 @@ def test_readers_see_whole_commits_while_another_process_writes(tmp_path: Path) 
 
 
 def test_search_score_ranks_rows_in_sql_like_the_index(db: Path) -> None:
+    # An id that is not hex takes the md5 key path: still found.
+    store(db, [("not-hex", "en", "Harvest fair", "The harvest fair opened.", 1, [])],
+          now=T0 + timedelta(days=60))  # fmt: skip
+    with duckdb.connect(str(db)) as con, SearchIndex.open(index_path(db), writable=True) as ix:
+        catch_up(con, ix)
     with duckdb.connect(str(db), read_only=True) as con, SearchIndex.open(index_path(db)) as ix:
         register_sql_functions(con, ix)
         rows = con.execute(
@@ -301,8 +307,8 @@ def test_search_score_ranks_rows_in_sql_like_the_index(db: Path) -> None:
         ).fetchall()
     assert [r[0] for r in rows] == [e[0] for e in expected]
     assert [r[1] for r in rows] == pytest.approx([e[1] for e in expected])
-    assert nulls == (len(ARTICLES),)
-    assert per_row == [("harvest", 1), ("waffenruhe", 1)]
+    assert nulls == (len(ARTICLES) + 1,)
+    assert per_row == [("harvest", 2), ("waffenruhe", 1)]
 
 
 def test_a_reader_without_an_index_is_told_to_rebuild(tmp_path: Path) -> None:

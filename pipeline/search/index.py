@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterable
@@ -89,8 +90,20 @@ def watermark_of(path: Path) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
+# The SQL twin of `article_key` (a hex cast is ~5x cheaper than md5 over a million ids).
+KEY_SQL = (
+    "CASE WHEN regexp_full_match(left({id}, 16), '[0-9a-fA-F]{{1,16}}')"
+    " THEN ('0x' || left({id}, 16))::UBIGINT ELSE md5_number_upper({id}) END"
+)
+_HEX16 = re.compile(r"[0-9a-fA-F]{1,16}")
+
+
 def article_key(article_id: str) -> int:
-    """A 64-bit key of an article id: DuckDB's `md5_number_upper(article_id)`, for SQL lookups."""
+    """A 64-bit key of an article id, equal to `KEY_SQL` in DuckDB: the id's first 16 hex
+    digits (ids are sha256 hex), else DuckDB's `md5_number_upper(article_id)`."""
+    head = article_id[:16]
+    if _HEX16.fullmatch(head):
+        return int(head, 16)
     return int.from_bytes(hashlib.md5(article_id.encode()).digest()[:8], "little")
 
 

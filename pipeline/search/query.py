@@ -12,7 +12,7 @@ import duckdb
 import duckdb.func
 
 from pipeline.search import text as tx
-from pipeline.search.index import SearchIndex
+from pipeline.search.index import KEY_SQL, SearchIndex
 from pipeline.search.sync import sql
 
 if TYPE_CHECKING:  # imported by the SQL function only: `newsdesk search` starts faster
@@ -92,8 +92,8 @@ def snippet(text: str, words: tuple[str, ...], width: int = 220) -> str:
 def register_sql_functions(con: duckdb.DuckDBPyConnection, index: SearchIndex) -> None:
     """Add `search_score(article_id, query) -> DOUBLE` (BM25; NULL: no match) to `con`.
 
-    A temporary macro over a vectorised Python function of the id's 64-bit key (DuckDB's
-    `md5_number_upper`, what the index stores): one index query per distinct query string per
+    A temporary macro over a vectorised Python function of the id's 64-bit key (`KEY_SQL`,
+    what the index stores): one index query per distinct query string per
     connection, cached; each batch of rows is then a sorted-array lookup in numpy.
     """
     cache: dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]] = {}
@@ -130,7 +130,7 @@ def register_sql_functions(con: duckdb.DuckDBPyConnection, index: SearchIndex) -
         null_handling=duckdb.func.SPECIAL,
         side_effects=False,
     )
+    key = KEY_SQL.format(id="article_id")
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO search_score(article_id, q) AS"
-        " search_score_key(md5_number_upper(article_id), q)"
+        f"CREATE OR REPLACE TEMP MACRO search_score(article_id, q) AS search_score_key({key}, q)"
     )
