@@ -17,6 +17,7 @@ groups (`aliases` in the entity files, any script) are matched in every lexicon.
 
 from __future__ import annotations
 
+import re
 from operator import itemgetter
 
 import ahocorasick_rs
@@ -54,6 +55,8 @@ _FUNCTION_WORDS = {
 }
 # Letters only one of these languages writes (before folding): a hit each when present.
 _LETTERS = {"tr": "ığİş", "de": "ßä", "es": "ñ¿¡", "fr": "èêàœ"}
+_LETTER_LANG = {letter: lang for lang, letters in _LETTERS.items() for letter in letters}
+_LETTER_RE = re.compile("[" + "".join(_LETTER_LANG) + "]")
 _WORD_LANGS: list[str] = []
 _KEYS: list[bytes] = []
 for _lang, _words in _FUNCTION_WORDS.items():
@@ -63,7 +66,6 @@ for _lang, _words in _FUNCTION_WORDS.items():
 _AUTOMATON = ahocorasick_rs.BytesAhoCorasick(_KEYS)
 _FIRST = itemgetter(0)
 SAMPLE_BYTES = 400  # of the body: enough function words, a fixed cost on long articles
-_LANGS = tuple(_FUNCTION_WORDS)
 
 
 def script_lexicon(title: bytes, body: bytes) -> str | None:
@@ -85,22 +87,21 @@ def script_lexicon(title: bytes, body: bytes) -> str | None:
 
 
 def function_word_counts(title: bytes, body: bytes, raw: str = "") -> dict[str, int]:
-    """Hits of each language's function words in the title and the start of the body.
+    """Hits of each language's function words in the title and the start of the body (languages
+    without a hit are left out).
 
     `raw`: the same text before normalisation, whose language-specific letters (Turkish ı and
     ğ, German ß ...) count as one hit each; folding turns them into plain Latin letters.
     """
-    counts = dict.fromkeys(_LANGS, 0)
-    hits: dict[int, int] = {}
-    # One scan of title and body start (prepared texts start and end with a space each).
-    count_elements(
-        hits, map(_FIRST, _AUTOMATON.find_matches_as_indexes(title + body[:SAMPLE_BYTES]))
-    )
-    for index, n in hits.items():
-        counts[_WORD_LANGS[index]] += n
+    counts: dict[str, int] = {}
+    # One scan of title and body start (prepared texts start and end with a space each);
+    # hits counted per language in C.
+    matches = _AUTOMATON.find_matches_as_indexes(title + body[:SAMPLE_BYTES])
+    count_elements(counts, map(_WORD_LANGS.__getitem__, map(_FIRST, matches)))
     if raw and not raw.isascii():
-        for lang, letters in _LETTERS.items():
-            counts[lang] += sum(1 for letter in letters if letter in raw)
+        for letter in set(_LETTER_RE.findall(raw)):
+            lang = _LETTER_LANG[letter]
+            counts[lang] = counts.get(lang, 0) + 1
     return counts
 
 
@@ -110,11 +111,13 @@ def detect_lexicon(title: bytes, body: bytes, raw: str = "") -> str:
     if by_script is not None:
         return by_script
     counts = function_word_counts(title, body, raw)
-    ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
-    (best, top), (_, second) = ranked[0], ranked[1]
-    # Unopposed, or at least twice the runner-up's hits.
-    if top >= 1 and (second == 0 or top >= 2 * second):
-        return best
+    if counts:
+        best = max(counts, key=counts.__getitem__)
+        top = counts[best]
+        second = max((n for lang, n in counts.items() if lang != best), default=0)
+        # Unopposed, or at least twice the runner-up's hits.
+        if second == 0 or top >= 2 * second:
+            return best
     return ALL
 
 

@@ -6,6 +6,7 @@ import collections
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 import ahocorasick_rs
 
@@ -17,14 +18,14 @@ SEP = "  "  # words are joined by two spaces so that adjacent keys never share a
 _KEY = itemgetter(0)
 
 
-def _count_py(counts: dict[int, int], keys: Iterable[int]) -> None:
+def _count_py(counts: dict[Any, int], keys: Iterable[Any]) -> None:
     for key in keys:
         counts[key] = counts.get(key, 0) + 1
 
 
 # The C loop behind Counter.update, without Counter.__init__'s Python-level checks (half the
 # cost of counting a text's hits); _count_py is the same thing in Python.
-count_elements: Callable[[dict[int, int], Iterable[int]], None] = getattr(
+count_elements: Callable[[dict[Any, int], Iterable[Any]], None] = getattr(
     collections, "_count_elements", _count_py
 )
 

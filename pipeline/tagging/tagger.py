@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from pipeline.tagging.evidence import concept_evidence, evidence, saturate, tag_order
 from pipeline.tagging.language import LEXICONS, SAMPLE_BYTES, choose_lexicon
 from pipeline.tagging.matcher import Matcher
+from pipeline.tagging.morph import script_lang
 from pipeline.tagging.normalize import prepare
 from pipeline.tagging.result import Tag, TagResult
 from pipeline.tagging.scoring import (
@@ -147,11 +148,16 @@ class Tagger:
             langs = LEXICONS.get(lexicon)
             concepts = self._concepts
             index = {c.key: i for i, c in enumerate(concepts)}
+            # Names in Latin letters go into every lexicon; names in Cyrillic or Arabic letters
+            # only into their script's (a text read with a lexicon is mostly in its script),
+            # which keeps each automaton a quarter of the size of all of them together.
             matcher = Matcher(
                 [
                     (t, index[t.concept])
                     for t in self.taxonomy.terms
-                    if langs is None or t.lang == "xx" or t.lang in langs
+                    if langs is None
+                    or t.lang in langs
+                    or (t.lang == "xx" and script_lang(t.text) in {"xx", *langs})
                 ],
                 nested=frozenset(i for i, c in enumerate(concepts) if c.kind in {"actor", "place"}),
                 masks=frozenset(i for i, c in enumerate(concepts) if c.mask),
