@@ -2,7 +2,9 @@
 -- title, text, content hash, the time they are dated at, and their sorted entity keys
 -- (kind:code). No parameters.
 SELECT a.article_id, a.title, a.text, a.content_hash, coalesce(a.published_at, a.first_seen_at),
-    (SELECT list(DISTINCT t.kind || ':' || coalesce(t.code, t.value) ORDER BY 1)
+    -- Sorted by the key itself: `ORDER BY 1` inside an aggregate sorts by the constant 1.
+    (SELECT list(DISTINCT t.kind || ':' || coalesce(t.code, t.value)
+                 ORDER BY t.kind || ':' || coalesce(t.code, t.value))
      FROM article_tags AS t
      WHERE t.article_id = a.article_id AND t.kind IN ('actor', 'place', 'conflict', 'event'))
 FROM articles AS a
