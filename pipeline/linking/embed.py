@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,10 +22,6 @@ import numpy.typing as npt
 DIM = 512
 
 Vectors = npt.NDArray[np.float32]
-
-
-class _Tokenizer(Protocol):
-    def encode(self, text: str, *, out_type: type = ..., add_bos: bool = ...) -> list[int]: ...
 
 
 def _resources() -> Path:
