@@ -23,7 +23,7 @@ def tagger() -> Tagger:
 def _lexicon(title: str, text: str = "", language: str | None = None) -> str:
     pt = prepare(title)[0] if title else b""
     pb = prepare(text)[0] if text else b""
-    return choose_lexicon(language, pt, pb, f"{title} {text}")
+    return choose_lexicon(language, pt, pb, title, text)
 
 
 # --- which lexicon -----------------------------------------------------------------------------

@@ -10,7 +10,8 @@ groups (`aliases` in the entity files, any script) are matched in every lexicon.
 2. Otherwise the given language (ISO 639-1, "de-AT" counts as "de") when it has a lexicon.
 3. Otherwise the language whose function words ("der", "und", "les", "ve", "the") are found
    in the title and the start of the body, when no other language's are, or it has at least
-   twice the hits of the next.
+   twice the hits of the next; when that leaves it open, letters only one language writes
+   (Turkish ı ğ ş, German ß ä ...) count as one hit each, and the same test is made again.
 4. Otherwise (a short headline of names and nouns, a language without a lexicon, or no
    clear lead) every lexicon at once: what the tagger did before it knew languages.
 """
@@ -86,45 +87,60 @@ def script_lexicon(title: bytes, body: bytes) -> str | None:
     return None
 
 
-def function_word_counts(title: bytes, body: bytes, raw: str = "") -> dict[str, int]:
+def function_word_counts(title: bytes, body: bytes) -> dict[str, int]:
     """Hits of each language's function words in the title and the start of the body (languages
-    without a hit are left out).
-
-    `raw`: the same text before normalisation, whose language-specific letters (Turkish ı and
-    ğ, German ß ...) count as one hit each; folding turns them into plain Latin letters.
-    """
+    without a hit are left out)."""
     counts: dict[str, int] = {}
     # One scan of title and body start (prepared texts start and end with a space each);
     # hits counted per language in C.
     matches = _AUTOMATON.find_matches_as_indexes(title + body[:SAMPLE_BYTES])
     count_elements(counts, map(_WORD_LANGS.__getitem__, map(_FIRST, matches)))
+    return counts
+
+
+def add_letter_counts(counts: dict[str, int], raw: str) -> None:
+    """Count each language-specific letter in `raw` (text before normalisation) as one hit.
+
+    Folding turns Turkish ı ğ ş, German ß ... into plain Latin letters, so they are read here.
+    """
     if raw and not raw.isascii():
         for letter in set(_LETTER_RE.findall(raw)):
             lang = _LETTER_LANG[letter]
             counts[lang] = counts.get(lang, 0) + 1
-    return counts
 
 
-def detect_lexicon(title: bytes, body: bytes, raw: str = "") -> str:
-    """The lexicon for prepared texts of unknown language (rules 1, 3 and 4 above)."""
+def _leader(counts: dict[str, int]) -> str | None:
+    """The language with hits unopposed, or with at least twice the runner-up's."""
+    if not counts:
+        return None
+    best = max(counts, key=counts.__getitem__)
+    second = max((n for lang, n in counts.items() if lang != best), default=0)
+    return best if second == 0 or counts[best] >= 2 * second else None
+
+
+def detect_lexicon(title: bytes, body: bytes, raw_title: str = "", raw_text: str = "") -> str:
+    """The lexicon for prepared texts of unknown language (rules 1, 3 and 4 above).
+
+    `raw_title`, `raw_text`: the texts before normalisation, whose letters are read only when
+    the function words leave the language open.
+    """
     by_script = script_lexicon(title, body)
     if by_script is not None:
         return by_script
-    counts = function_word_counts(title, body, raw)
-    if counts:
-        best = max(counts, key=counts.__getitem__)
-        top = counts[best]
-        second = max((n for lang, n in counts.items() if lang != best), default=0)
-        # Unopposed, or at least twice the runner-up's hits.
-        if second == 0 or top >= 2 * second:
-            return best
-    return ALL
+    counts = function_word_counts(title, body)
+    leader = _leader(counts)
+    if leader is None and (raw_title or raw_text):
+        add_letter_counts(counts, f"{raw_title} {raw_text[:SAMPLE_BYTES]}")
+        leader = _leader(counts)
+    return leader or ALL
 
 
-def choose_lexicon(language: str | None, title: bytes, body: bytes, raw: str = "") -> str:
+def choose_lexicon(
+    language: str | None, title: bytes, body: bytes, raw_title: str = "", raw_text: str = ""
+) -> str:
     """The lexicon for prepared title and body bytes, given the text's language if known.
 
-    `raw`: title and start of body before normalisation (see `function_word_counts`).
+    `raw_title`, `raw_text`: the texts before normalisation (see `detect_lexicon`).
     """
     if language:
         name = _BY_LANGUAGE.get(language.strip().lower()[:2])
@@ -132,4 +148,4 @@ def choose_lexicon(language: str | None, title: bytes, body: bytes, raw: str = "
         if by_script is not None:
             return by_script
         return name if name is not None else ALL
-    return detect_lexicon(title, body, raw)
+    return detect_lexicon(title, body, raw_title, raw_text)

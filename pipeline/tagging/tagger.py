@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pipeline.tagging.evidence import concept_evidence, evidence, saturate, tag_order
-from pipeline.tagging.language import LEXICONS, SAMPLE_BYTES, choose_lexicon
+from pipeline.tagging.language import LEXICONS, choose_lexicon
 from pipeline.tagging.matcher import Matcher
 from pipeline.tagging.morph import script_lang
 from pipeline.tagging.normalize import prepare
@@ -65,11 +65,6 @@ def _table(weights: dict[str, float], bias: float, offsets: dict[str, float]) ->
     groups = {name[2:] for name in (*weights, *offsets) if name[:2] in {"t:", "b:", "d:"}}
     table = {f: (w("t:" + f), w("b:" + f), w("d:" + f)) for f in groups}
     return bias + offsets.get("__bias__", 0.0), table, (w("s:title"), w("s:body"))
-
-
-def _sample(title: str | None, text: str | None) -> str:
-    """Title and start of body as written, for the letters language detection reads."""
-    return f"{title or ''} {(text or '')[:SAMPLE_BYTES]}"
 
 
 _ENTITY_KINDS = frozenset({"event", "actor", "place"})
@@ -187,14 +182,14 @@ class Tagger:
     def lexicon(self, title: str | None, text: str | None, language: str | None = None) -> str:
         """The lexicon a text is matched with (see language.py)."""
         (pt, _), (pb, _) = _prepare(title, text)
-        return choose_lexicon(language, pt, pb, _sample(title, text))
+        return choose_lexicon(language, pt, pb, title or "", text or "")
 
     def zones(
         self, title: str | None, text: str | None, language: str | None = None
     ) -> tuple[Zone, Zone, str]:
         """The title and body zones of a text, and the lexicon they were read with."""
         (pt, nt), (pb, nb) = _prepare(title, text)
-        lexicon = choose_lexicon(language, pt, pb, _sample(title, text))
+        lexicon = choose_lexicon(language, pt, pb, title or "", text or "")
         reader = self._readers.get(lexicon) or self._reader(lexicon)
         return reader.read(pt, nt), reader.read(pb, nb), lexicon
 
