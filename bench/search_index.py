@@ -161,7 +161,7 @@ def grow(db: Path, start: int, stop: int) -> float:
 # The rebuild runs in a child that imports only what `newsdesk index rebuild` would (peak RSS
 # is then the rebuild's own, not the generator's).
 CHILD_REBUILD = """
-import json, resource, sys, time, duckdb
+import json, sys, time, duckdb
 from pathlib import Path
 from pipeline.search import SearchIndex, index_path, rebuild
 db = Path(sys.argv[1])
@@ -169,7 +169,9 @@ started = time.perf_counter()
 with duckdb.connect(str(db), read_only=True) as con:
     with SearchIndex.open(index_path(db), writable=True) as index:
         update = rebuild(con, index)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (large) forking parent.
+status = Path("/proc/self/status").read_text()
+peak = int(status.split("VmHWM:")[1].split()[0]) * 1024
 print(json.dumps({"n": update.indexed, "s": time.perf_counter() - started, "peak": peak}))
 """
 
