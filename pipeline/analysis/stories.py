@@ -24,7 +24,6 @@ import numpy.typing as npt
 from datasketch import LeanMinHash, MinHashLSH  # type: ignore[import-untyped]
 
 from pipeline.dedup import NEAR_DUP, NUM_PERM, SCHEME, SEED
-from pipeline.dedup import update_signatures as update_signatures  # for analysis.after_load
 from pipeline.queries import load_query
 
 WINDOW = timedelta(days=3)
