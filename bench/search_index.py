@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import json
 import random
 import re
@@ -97,7 +98,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 
 def insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], *, now: datetime) -> None:
     """Merge rows into `articles` and replace their conflict tags (what a load's merge does)."""
-    ids = [f"{int(r['id']):032x}" for r in rows]
+    # Hex ids with random prefixes, like sha256(canonical URL)[:32].
+    ids = [hashlib.md5(r["id"].encode()).hexdigest() for r in rows]
     n = len(rows)
     articles = pa.table(
         {
