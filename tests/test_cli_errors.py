@@ -126,3 +126,18 @@ def test_demo_twice_into_one_database_keeps_one_row_per_article(warehouse: Path)
     )
     assert result.exit_code == 0, result.output
     assert counts() == before
+
+
+def test_similarity_scores_pairs_and_names_a_bad_line(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(
+        '{"pair_id": "p1", "text1": "Russia and Ukraine held talks in Istanbul on a prisoner '
+        'exchange.", "text2": "Russland und die Ukraine verhandelten in Istanbul über einen '
+        'Gefangenenaustausch."}\nnot json\n',
+        encoding="utf-8",
+    )
+    result = newsdesk(["similarity", str(pairs)], env_for(tmp_path))
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert '"pair_id": "p1"' in line and '"same_story": true' in line
+    assert "line 2" in result.stderr and "Traceback" not in result.stderr

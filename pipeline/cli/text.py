@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
     app.command("tag")(tag)
     app.command("eval-tagger")(eval_tagger)
     app.command("extract")(extract)
+    app.command("similarity")(similarity)
 
 
 @boundary
@@ -37,7 +38,7 @@ def tag(
     tagger = get_tagger(settings().taxonomy_dir)
     for n, record in read_jsonl(source):
         title, text = record.get("title"), record.get("text")
-        result = tagger.tag(title, text, record.get("language"))
+        result = tagger.tag(title, text, record.get("language") or record.get("lang"))
         typer.echo(json.dumps(result.to_json(record.get("id", n)), ensure_ascii=False))
 
 
@@ -97,3 +98,29 @@ def extract(
         for name in fields:
             obj[name] = jsonable(getattr(result, name)) if result else None
         typer.echo(json.dumps(obj, ensure_ascii=False))
+
+
+@boundary
+def similarity(
+    source: Annotated[
+        str, typer.Argument(help="JSONL pairs (pair_id, text1, text2, title1/2, ...); - for stdin.")
+    ] = "-",
+) -> None:
+    """Score article pairs: similarity in [0, 1] and a same-story decision, one JSON line each."""
+    import sys
+
+    from pipeline.linking.pairs import BadLine, score_pairs
+
+    if source != "-" and not Path(source).exists():
+        raise UsageError(f"{source}: no such file")
+
+    def report(bad: BadLine) -> None:
+        typer.echo(f"newsdesk: {source}: line {bad.line}: skipped: {bad.reason}", err=True)
+
+    stream = sys.stdin if source == "-" else Path(source).open(encoding="utf-8")  # noqa: SIM115
+    try:
+        for result in score_pairs(stream, on_bad=report):
+            typer.echo(result.to_json())
+    finally:
+        if stream is not sys.stdin:
+            stream.close()

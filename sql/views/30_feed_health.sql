@@ -1,7 +1,6 @@
 -- One row per feed: last success, current error streak, when it last brought something new, and
 -- a status: failing (3+ errors in a row), silent (no new item for 2 days while others had some),
--- erroring (the last fetch failed), or ok (a feed read with a repair warning is ok; its
--- last_error says what was repaired). "Now" is the latest fetch in the warehouse, so old databases read sensibly.
+-- erroring, or ok. "Now" is the latest fetch in the warehouse, so old databases read sensibly.
 CREATE OR REPLACE VIEW feed_health AS
 WITH latest AS (SELECT max(fetched_at) AS now FROM feed_fetches),
 recent AS (
@@ -21,7 +20,7 @@ SELECT
     CASE
         WHEN f.error_streak >= 3 THEN 'failing'
         WHEN coalesce(f.last_new_at, f.added_at) < latest.now - INTERVAL 2 DAY THEN 'silent'
-        WHEN f.error_streak > 0 THEN 'erroring'
+        WHEN f.last_error IS NOT NULL THEN 'erroring'
         ELSE 'ok'
     END AS status
 FROM feeds AS f
