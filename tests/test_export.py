@@ -59,4 +59,4 @@ def test_export_rejects_unknown_formats_and_files_as_folders(demo: Path, tmp_pat
     target = tmp_path / "file"
     target.write_text("x")
     clash = CliRunner().invoke(app, ["export", "--out", str(target)], env=env)
-    assert clash.exit_code == 2 and "not a directory" in clash.output
+    assert clash.exit_code == 2 and "not a writable folder" in clash.output
