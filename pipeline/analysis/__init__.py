@@ -14,8 +14,12 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    from pipeline.search import Changes
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +82,15 @@ def update_after_merge(db_path: Path, *, now: datetime, wait_seconds: float) -> 
     return update
 
 
-def refresh_search(db_path: Path, changes: object, *, wait_seconds: float) -> tuple[int, bool]:
+def refresh_search(
+    db_path: Path, changes: Changes | None, *, wait_seconds: float
+) -> tuple[int, bool]:
     """Apply pending changes to the index, or rebuild it (none yet, or too much changed)."""
-    from pipeline.search import Changes, SearchIndex, index_path, rebuild, update_index
+    from pipeline.search import SearchIndex, index_path, rebuild, update_index
     from pipeline.warehouse import connect
 
     index_dir = index_path(db_path)
-    if isinstance(changes, Changes):
+    if changes is not None:
         return update_index(index_dir, changes).indexed, False
     with (
         connect(db_path, read_only=True, wait_seconds=wait_seconds) as con,
